@@ -1,0 +1,1 @@
+"""Administration: accounts, organisations and the audit log."""

@@ -1,0 +1,1 @@
+"""Organisations, accounts, sessions, API tokens and sign-in throttling."""

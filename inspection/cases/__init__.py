@@ -1,0 +1,1 @@
+"""Follow-up cases (tillsynsärenden): proposal, kommunicering, reply, decision, appeal."""

@@ -1,0 +1,1 @@
+"""Inspections (tillsynsbesök): scheduling, rounds, invitations, the protocol, observations, signing."""

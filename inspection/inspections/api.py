@@ -1,0 +1,1 @@
+"""API routes of inspections (added to the one api blueprint with `route`)."""

@@ -1,0 +1,1 @@
+"""Document building blocks (ReportLab): fonts, page templates, the protocol and letters."""

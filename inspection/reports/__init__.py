@@ -1,0 +1,1 @@
+"""Reports: the public half-year account, yearly statistics, the manager dashboard, exports."""

@@ -1,0 +1,1 @@
+"""Training sessions (Ansvarsfull alkoholservering, Krogar mot knark, ...) and överserveringstest."""

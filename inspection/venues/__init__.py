@@ -1,0 +1,1 @@
+"""Venues (serveringsställen), their serving permits, responsible servers and risk class."""

@@ -1,0 +1,193 @@
+"""The main blueprint (start page, health check, verification, app manifest and service worker),
+template helpers, and the error pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
+
+from . import types
+from .errors import ServiceError
+from .extensions import db
+from .forms import EmptyForm
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    if current_user.is_admin:
+        return redirect(url_for("admin.users"))
+    from .inspections.models import Inspection, InspectionParticipant
+    from .policy import inspection_filter
+
+    now = types.utcnow()
+    today_start, _ = types.local_day_bounds(types.local_today())
+    base = select(Inspection).where(inspection_filter(current_user)).options(selectinload(Inspection.participants))
+    mine = base.where(
+        Inspection.participants.any(InspectionParticipant.user_id == current_user.id),
+    )
+    upcoming = db.session.scalars(
+        mine.where(
+            Inspection.planned_end >= today_start,
+            Inspection.planned_start <= now + timedelta(days=14),
+            Inspection.status.in_(("planned", "in_progress")),
+        )
+        .order_by(Inspection.planned_start)
+        .limit(30)
+    ).all()
+    invitations = db.session.scalars(
+        base.where(
+            Inspection.participants.any(
+                (InspectionParticipant.user_id == current_user.id) & (InspectionParticipant.response == "invited")
+            ),
+            Inspection.status.in_(("planned", "in_progress")),
+            Inspection.planned_end >= now,
+        )
+        .order_by(Inspection.planned_start)
+        .limit(30)
+    ).all()
+    to_sign = [
+        i
+        for i in db.session.scalars(
+            mine.where(Inspection.status.in_(("in_progress", "awaiting_signatures")))
+            .order_by(Inspection.planned_start)
+            .limit(100)
+        ).all()
+        if not any(s.user_id == current_user.id for s in i.signatures)
+    ]
+    extra_sections = []
+    for provider in current_app.extensions.get("start_page_sections", []):
+        extra_sections.extend(provider(current_user))
+    return render_template(
+        "main/index.html", upcoming=upcoming, invitations=invitations, to_sign=to_sign, extra_sections=extra_sections
+    )
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:
+        return jsonify({"status": "error", "database": "unreachable"}), 503
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    response = send_from_directory(
+        current_app.static_folder, "manifest.webmanifest", mimetype="application/manifest+json"
+    )
+    return response
+
+
+@bp.get("/sw.js")
+def service_worker():
+    response = send_from_directory(current_app.static_folder, "js/sw.js", mimetype="text/javascript")
+    response.headers["Service-Worker-Allowed"] = "/"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/verify/<code>")
+def verify(code: str):
+    from .inspections.verification import lookup
+
+    result = lookup(code)
+    return render_template("main/verify.html", code=code, result=result), (200 if result else 404)
+
+
+def register_start_section(app: Flask, provider) -> None:
+    """Features add sections to the start page: provider(user) -> [{"title", "items": [{"text", "url"}]}]."""
+    app.extensions.setdefault("start_page_sections", []).append(provider)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["date"] = types.fmt_date
+    app.jinja_env.filters["time"] = types.fmt_time
+    app.jinja_env.filters["datetime"] = types.fmt_datetime
+    app.jinja_env.filters["localdt"] = types.to_local
+    app.jinja_env.globals["csrf_token"] = generate_csrf
+    app.jinja_env.globals["EmptyForm"] = EmptyForm
+
+    @app.context_processor
+    def _labels():
+        from .auth.models import ROLE_LABELS
+        from .cases.models import CASE_STATUSES, SANCTIONS, STEP_KINDS
+        from .inspections.models import (
+            CHECKLIST_ITEMS,
+            CHECKLIST_STATUSES,
+            INTOXICATION_LEVELS,
+            KINDS,
+            OBSERVATION_CATEGORIES,
+            RESPONSES,
+            STATUSES,
+        )
+        from .trainings.models import PARTICIPANT_ROLES, TRAINING_KINDS
+        from .venues.models import PERMIT_KINDS, SCOPES
+
+        return {
+            "L": {
+                "role": ROLE_LABELS,
+                "kind": KINDS,
+                "status": STATUSES,
+                "response": RESPONSES,
+                "level": INTOXICATION_LEVELS,
+                "category": OBSERVATION_CATEGORIES,
+                "checklist": CHECKLIST_ITEMS,
+                "check_status": CHECKLIST_STATUSES,
+                "case_status": CASE_STATUSES,
+                "step": STEP_KINDS,
+                "sanction": SANCTIONS,
+                "training_kind": TRAINING_KINDS,
+                "participant_role": PARTICIPANT_ROLES,
+                "scope": SCOPES,
+                "permit_kind": PERMIT_KINDS,
+            }
+        }
+
+    @app.errorhandler(ServiceError)
+    def _service_error_page(err: ServiceError):
+        if request.path.startswith("/api/"):
+            from .api.core import error_response
+
+            return error_response(err)
+        return render_template("errors/error.html", code=err.status, message=err.message), err.status
+
+    @app.errorhandler(HTTPException)
+    def _http_error_page(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            from .api.core import _http_error
+
+            return _http_error(exc)
+        messages = {
+            403: "Du har inte behörighet till detta.",
+            404: "Sidan finns inte, eller så har du inte behörighet att se den.",
+            405: "Åtgärden stöds inte här.",
+            413: "Filen eller formuläret är för stort.",
+        }
+        code = exc.code or 500
+        return render_template("errors/error.html", code=code, message=messages.get(code, exc.description)), code
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        db.session.rollback()
+        if request.path.startswith("/api/"):
+            return jsonify({"error": {"code": "server_error", "message": "Internt fel."}}), 500
+        return render_template("errors/error.html", code=500, message="Något gick fel. Försök igen."), 500
