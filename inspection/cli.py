@@ -18,6 +18,13 @@ def _fail(err: ServiceError) -> None:
 
 
 def register_cli(app: Flask) -> None:
+    from . import maintenance, synthetic
+    from .cases import commands as case_commands
+
+    maintenance.register(app)  # backup, restore, retention, person export
+    synthetic.register(app)  # seed-synthetic
+    case_commands.register(app)  # send-reminders
+
     @app.cli.command("create-org")
     @click.option("--name", required=True)
     @click.option("--kind", required=True, type=click.Choice(["kommun", "polis"]))

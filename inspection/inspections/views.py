@@ -1,17 +1,9 @@
-"""Pages of inspections: calendar, scheduling, the protocol, signing; and the iCal feed."""
+"""Pages of inspections. The blueprint is shared: scheduling pages (schedule_views.py), the protocol
+pages (protocol_views.py), documents (document_views.py) and the iCal feed (calendar.py) add their
+routes to it."""
 
-from flask import Blueprint, abort
+from flask import Blueprint
 
 bp = Blueprint("inspections", __name__, url_prefix="/tillsyn")
 
-
-@bp.get("/kalender/<token>.ics")
-def calendar_feed(token: str):
-    """The user's secret iCal feed (public: the URL is the credential)."""
-    abort(404)
-
-
-@bp.get("/<int:inspection_id>")
-def detail(inspection_id: int):
-    """The inspection page (schedule, participants, protocol)."""
-    abort(404)
+from . import calendar, document_views, protocol_views, schedule_views  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Protocol PDF download, bulk ZIP, sent-to-permit-holder record. (PDF issue.)"""

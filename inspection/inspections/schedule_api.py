@@ -1,0 +1,1 @@
+"""API routes (schedule_api)."""

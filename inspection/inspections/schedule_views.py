@@ -1,0 +1,1 @@
+"""Scheduling pages: calendar, new inspection or round, invitations, due list. (Scheduling issue.)"""
