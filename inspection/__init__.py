@@ -33,12 +33,11 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
-    csrf.init_app(app)
-
     _import_models()
     from . import security, web
 
-    security.init_app(app)
+    security.init_app(app)  # the sign-in gate runs before the CSRF check
+    csrf.init_app(app)
     web.init_app(app)
     _register_blueprints(app)
 

@@ -50,7 +50,9 @@ def register_cli(app: Flask) -> None:
         from .auth.models import Organisation
         from .auth.services import create_user as create
 
-        org = db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == org_name.strip().lower()))
+        # Organisations are few; compare in Python because SQLite's lower() knows only ASCII (Å, Ö).
+        wanted = org_name.strip().casefold()
+        org = next((o for o in db.session.scalars(select(Organisation)) if o.name.casefold() == wanted), None)
         if org is None:
             raise click.ClickException(f"Ingen organisation heter {org_name!r}.")
         if password is None:

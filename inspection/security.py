@@ -74,7 +74,7 @@ def end_all_sessions(user: User) -> None:
     db.session.execute(
         ApiToken.__table__.update()
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow().replace(tzinfo=None))
+        .values(revoked_at=utcnow())
     )
 
 

@@ -33,11 +33,8 @@ def needs_rehash(password_hash: str) -> bool:
 
 @functools.cache
 def _common() -> frozenset[str]:
-    if not COMMON_PASSWORDS_FILE.exists():
-        return frozenset()
-    return frozenset(
-        line.strip().lower() for line in COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines() if line.strip()
-    )
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
 
 
 def password_problem(password: str, *, email: str = "", name: str = "") -> str | None:

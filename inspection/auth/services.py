@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pyotp
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import audit
 from ..errors import ServiceError, validation_error
@@ -76,7 +76,7 @@ def create_organisation(name: str, kind: str, *, actor: User | None = None) -> O
         errors["name"] = "Ange ett namn (högst 200 tecken)."
     if kind not in ORG_KINDS:
         errors["kind"] = "Typen ska vara kommun eller polis."
-    if not errors and db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower())):
+    if not errors and any(o.name.casefold() == name.casefold() for o in db.session.scalars(select(Organisation))):
         errors["name"] = "Det finns redan en organisation med det namnet."
     if errors:
         raise validation_error(errors)
