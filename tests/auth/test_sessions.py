@@ -172,7 +172,9 @@ def test_users_list_shows_own_kommun_and_police_only(api, inspector, police, mak
     api.as_user(inspector)
     body = api.get("/api/v1/users").get_json()
     ids = {u["id"] for u in body["items"]}
-    assert inspector.id in ids and police.id in ids and stranger.id not in ids
+    assert inspector.id in ids
+    assert police.id in ids
+    assert stranger.id not in ids
     assert api.get("/api/v1/users?per_page=0").status_code == 422
     police_api = type(api)().as_user(police)
     assert police_api.get("/api/v1/users").status_code == 403
