@@ -179,9 +179,9 @@ class Inspection(db.Model):
         back_populates="inspection", cascade="all, delete-orphan", order_by="OtherParticipant.position"
     )
     observations: Mapped[list[Observation]] = relationship(
-        back_populates="inspection", order_by="(Observation.observed_at, Observation.id)"
+        back_populates="inspection", order_by="(Observation.observed_at, Observation.id)", passive_deletes=True
     )
-    photos: Mapped[list[Photo]] = relationship(back_populates="inspection", order_by="Photo.id")
+    photos: Mapped[list[Photo]] = relationship(back_populates="inspection", order_by="Photo.id", passive_deletes=True)
     signatures: Mapped[list[Signature]] = relationship(
         back_populates="inspection",
         order_by="Signature.signed_at",
@@ -189,7 +189,9 @@ class Inspection(db.Model):
         " Signature.voided_at.is_(None))",
         viewonly=True,
     )
-    amendments: Mapped[list[Amendment]] = relationship(back_populates="inspection", order_by="Amendment.id")
+    amendments: Mapped[list[Amendment]] = relationship(
+        back_populates="inspection", order_by="Amendment.id", passive_deletes=True
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
