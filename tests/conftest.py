@@ -244,6 +244,9 @@ def api(client):
         def delete(self, path, headers=None, **kw):
             return client.delete(path, headers=self._headers(headers), **kw)
 
+        def open(self, path, method="GET", headers=None, **kw):
+            return client.open(path, method=method, headers=self._headers(headers), **kw)
+
     return Api()
 
 

@@ -57,7 +57,7 @@ def test_backup_while_writing_then_restore(tmp_path):
             # Another thread keeps writing while the backup runs: the copy must still be consistent.
             stop = threading.Event()
 
-            def writer():
+            def writer(stop=stop, app=app):
                 n = 0
                 while not stop.is_set() and n < 200:
                     with app.app_context():
