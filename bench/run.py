@@ -1,0 +1,191 @@
+"""The benchmark of issue 12: builds a synthetic data set, serves it with gunicorn (2 workers) and
+measures the hot pages and endpoints next to a bare authenticated endpoint (GET /api/v1/me), the
+floor, measured in the same run. Prints a table (median, p95, requests/s, × floor, budget).
+
+    .venv/bin/python bench/run.py                          # SQLite, 2,000 venues × 10 years
+    .venv/bin/python bench/run.py --venues 13700            # the national data set
+    .venv/bin/python bench/run.py --database postgresql://postgres@127.0.0.1:5432/postgres
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server import ROOT, Client, gunicorn, hammer
+
+SYNTHETIC_PASSWORD = "syntetiskt-lösenord-2026"  # noqa: S105 - the synthetic data set's login
+
+
+def flask(env: dict, *args: str) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "inspection", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout
+
+
+def prepare_database(args) -> tuple[str, str]:
+    """A fresh database with the synthetic data; returns (DATABASE_URL, seed output)."""
+    if args.database.startswith("postgres"):
+        import psycopg
+
+        name = f"kt_bench_{uuid.uuid4().hex[:6]}"
+        admin_url = args.database.replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = admin_url.rsplit("/", 1)[0] + "/" + name
+    else:
+        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='kt-bench-')) / 'bench.db'}"
+    env = {**os.environ, "DATABASE_URL": url}
+    flask(env, "db", "upgrade")
+    out = flask(
+        env, "seed-synthetic", "--venues", str(args.venues), "--years", str(args.years), "--seed", str(args.seed)
+    )
+    return url, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--venues", type=int, default=2000)
+    parser.add_argument("--years", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--database", default="sqlite")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent simulated users")
+    parser.add_argument("--requests", type=int, default=40, help="requests per client and endpoint")
+    args = parser.parse_args()
+
+    print(f"Preparing {args.venues} venues × {args.years} years on {args.database.split(':')[0]} ...", flush=True)
+    url, seed_out = prepare_database(args)
+    print(seed_out.strip().splitlines()[-4], flush=True)
+    emails = dict(re.findall(r"^\s+(inspector|manager|police)\s+(\S+)", seed_out, re.M))
+
+    uploads = tempfile.mkdtemp(prefix="kt-bench-uploads-")
+    with gunicorn(url, workers=2, upload_folder=uploads) as base:
+        inspectors = []
+        for _ in range(args.clients):
+            c = Client(base)
+            c.web_login(emails["inspector"], SYNTHETIC_PASSWORD)
+            inspectors.append(c)
+        api_clients = []
+        for _ in range(args.clients):
+            c = Client(base)
+            c.token_login(emails["inspector"], SYNTHETIC_PASSWORD)
+            api_clients.append(c)
+        police = []
+        for _ in range(args.clients):
+            c = Client(base)
+            c.token_login(emails["police"], SYNTHETIC_PASSWORD)
+            police.append(c)
+
+        probe = api_clients[0]
+        venues = json.loads(probe.request("GET", "/api/v1/venues?per_page=200")[1])["items"]
+        me = json.loads(probe.request("GET", "/api/v1/me")[1])
+        # The busiest venue: the highest risk class has the most visits.
+        venue = max(venues, key=lambda v: (v["risk_class"], -v["id"]))
+        signed = json.loads(
+            probe.request("GET", f"/api/v1/inspections?venue_id={venue['id']}&status=signed&per_page=1")[1]
+        )
+        inspection_id = signed["items"][0]["id"]
+        now = datetime.now(UTC)
+        police_me = json.loads(police[0].request("GET", "/api/v1/me")[1])
+        status, body, _ = probe.request(
+            "POST",
+            "/api/v1/inspections",
+            {
+                "venue_id": venue["id"],
+                "kind": "samordnad",
+                "planned_start": (now - timedelta(minutes=30)).isoformat(),
+                "planned_end": (now + timedelta(hours=2)).isoformat(),
+                "participant_ids": [me["id"], police_me["id"]],
+            },
+        )
+        live_id = json.loads(body)["id"]
+        year = date.today().year - 1
+        today = date.today()
+
+        def get(path):
+            return lambda client, i: ("GET", path, None, None)
+
+        def post_observation(client, i):
+            return (
+                "POST",
+                f"/api/v1/inspections/{live_id}/observations",
+                {
+                    "client_id": str(uuid.uuid4()),
+                    "observed_at": datetime.now(UTC).isoformat(),
+                    "category": "berusning",
+                    "intoxication_level": "salongsberusad",
+                    "description": f"Gäst vid baren, mätning {i}",
+                },
+                None,
+            )
+
+        cases = [
+            ("GET /api/v1/me (floor)", api_clients, get("/api/v1/me"), None),
+            ("Venue list, search (page)", inspectors, get("/serveringsstallen/?q=Bar"), 3),
+            ("Venue list, search (API)", api_clients, get("/api/v1/venues?q=Bar"), 3),
+            ("Venue history (page)", inspectors, get(f"/serveringsstallen/{venue['id']}/historik"), 3),
+            ("Venue history (API)", api_clients, get(f"/api/v1/venues/{venue['id']}/history"), 3),
+            ("Start page", inspectors, get("/"), 3),
+            (
+                "Police: my inspections (API)",
+                police,
+                get(f"/api/v1/inspections?from={today - timedelta(days=365)}&to={today + timedelta(days=30)}"),
+                3,
+            ),
+            ("Protocol page", inspectors, get(f"/tillsyn/{inspection_id}"), 3),
+            ("Protocol (API)", api_clients, get(f"/api/v1/inspections/{inspection_id}"), 3),
+            ("Observation POST", api_clients, post_observation, 3),
+            ("Protocol PDF", api_clients, get(f"/api/v1/inspections/{inspection_id}/protocol.pdf"), ("ms", 100)),
+            ("Yearly report (page)", inspectors, get(f"/rapporter/arsstatistik?year={year}"), ("ms", 1000)),
+            (
+                "Summary (API)",
+                api_clients,
+                get(f"/api/v1/reports/summary?from={year}-01-01&to={year}-12-31"),
+                ("ms", 1000),
+            ),
+        ]
+        rows = []
+        floor = None
+        for name, clients, make, budget in cases:
+            hammer(name, clients[:1], make, 3)  # warm up
+            result = hammer(name, clients, make, args.requests)
+            if floor is None:
+                floor = result.median_ms
+            ratio = result.median_ms / floor
+            if budget is None:
+                verdict = "floor"
+            elif isinstance(budget, tuple):
+                verdict = "ok" if result.median_ms < budget[1] else f"OVER {budget[1]} ms"
+            else:
+                verdict = "ok" if ratio <= budget else f"OVER {budget}×"
+            bad = {s: n for s, n in result.statuses.items() if s >= 400}
+            rows.append((name, result.median_ms, result.p95_ms, result.rps, ratio, verdict, bad))
+
+    print()
+    print(
+        f"{args.venues} venues × {args.years} years, {args.database.split(':')[0]}, gunicorn 2 workers, "
+        f"{args.clients} concurrent clients × {args.requests} requests, {os.cpu_count()} cores"
+    )
+    print(f"| {'endpoint':<30} | median ms | p95 ms | req/s | × floor | budget | errors |")
+    print(f"|{'-' * 32}|-----------|--------|-------|---------|--------|--------|")
+    for name, med, p95, rps, ratio, verdict, bad in rows:
+        print(f"| {name:<30} | {med:9.1f} | {p95:6.1f} | {rps:5.0f} | {ratio:7.1f} | {verdict:<6} | {bad or ''} |")
+
+
+if __name__ == "__main__":
+    main()
