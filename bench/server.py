@@ -56,13 +56,15 @@ def gunicorn(database_url: str, workers: int = 2, upload_folder: str | None = No
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
                     break
             except OSError:
                 time.sleep(0.1)
+            finally:
+                conn.close()
         else:
             raise RuntimeError("gunicorn did not start")
         yield base
@@ -103,7 +105,7 @@ class Client:
                 data = response.read()
                 break
             except (http.client.HTTPException, OSError):
-                self.conn.close()
+                self.conn.close()  # a closed keep-alive connection or a restarting server: reconnect once
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
                 if attempt:
                     raise
@@ -111,6 +113,9 @@ class Client:
             name, _, rest = value.partition("=")
             self.cookies[name.strip()] = rest.split(";", 1)[0]
         return response.status, data, dict(response.headers)
+
+    def close(self) -> None:
+        self.conn.close()
 
     def token_login(self, email: str, password: str) -> None:
         status, data, _ = self.request("POST", "/api/v1/tokens", {"email": email, "password": password})

@@ -20,6 +20,7 @@ STATUS = {
     "too_large": 413,
     "rate_limited": 429,
     "method_not_allowed": 405,
+    "unavailable": 503,
 }
 
 

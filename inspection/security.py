@@ -4,6 +4,7 @@ sign-in throttling and the security headers."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from datetime import timedelta
 
@@ -177,6 +178,14 @@ def _api_error(code: str, message: str, status: int, headers: dict | None = None
     return response
 
 
+def _parses(req) -> bool:
+    try:
+        json.loads(req.get_data(cache=True).decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return True
+
+
 def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Logga in för att fortsätta."
@@ -189,6 +198,8 @@ def init_app(app: Flask) -> None:
             return None
         if not current_user.is_authenticated:
             if is_api_request():
+                if request.is_json and request.method in {"POST", "PATCH", "PUT"} and not _parses(request):
+                    return _api_error("bad_request", "Ogiltig JSON.", 400)  # 400 comes before 401
                 return _api_error("unauthorized", "Inloggning krävs.", 401)
             return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
         if is_api_request() and g.get("auth_via") == "session" and request.method not in {"GET", "HEAD", "OPTIONS"}:

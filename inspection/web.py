@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Flask,
     current_app,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -19,6 +20,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
@@ -107,8 +109,13 @@ def service_worker():
 
 @bp.get("/verify/<code>")
 def verify(code: str):
-    from .inspections.verification import lookup
+    from .inspections.verification import lookup, rate_limited
 
+    retry_after = rate_limited(request.remote_addr)
+    if retry_after is not None:
+        message = "För många kontroller från din adress. Vänta en minut och försök igen."
+        return render_template("errors/error.html", code=429, message=message), 429, {"Retry-After": str(retry_after)}
+    g.commit_on_error = True  # a look-up of an unknown code (404) still counts towards the limit
     result = lookup(code)
     return render_template("main/verify.html", code=code, result=result), (200 if result else 404)
 
@@ -185,8 +192,31 @@ def init_app(app: Flask) -> None:
         code = exc.code or 500
         return render_template("errors/error.html", code=code, message=messages.get(code, exc.description)), code
 
+    @app.errorhandler(DBAPIError)
+    def _database_unavailable(exc: DBAPIError):
+        # A dropped connection (the database restarting) fails this request cleanly; pool_pre_ping
+        # and the pool's invalidation make the next request reconnect by itself.
+        db.session.rollback()
+        if not exc.connection_invalidated and not isinstance(exc, OperationalError):
+            raise exc
+        current_app.logger.warning("database unavailable: %s", exc.__class__.__name__)
+        if request.path.startswith("/api/"):
+            response = jsonify(
+                {"error": {"code": "unavailable", "message": "Databasen svarar inte just nu. Försök igen."}}
+            )
+        else:
+            response = render_template(
+                "errors/error.html", code=503, message="Databasen svarar inte just nu. Försök igen om en stund."
+            )
+        return response, 503, {"Retry-After": "5"}
+
     @app.errorhandler(500)
     def _server_error(exc):
+        original = getattr(exc, "original_exception", None)
+        if isinstance(original, OperationalError) or (
+            isinstance(original, DBAPIError) and original.connection_invalidated
+        ):
+            return _database_unavailable(original)  # e.g. the commit at the end of the request
         db.session.rollback()
         if request.path.startswith("/api/"):
             return jsonify({"error": {"code": "server_error", "message": "Internt fel."}}), 500

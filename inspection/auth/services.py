@@ -18,6 +18,14 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
+def _end_read_only_transaction() -> None:
+    """Argon2 takes a good fraction of a second on purpose. Nothing has been written yet, so end the
+    transaction before hashing: on SQLite a write request holds the database's write lock from its
+    first query, and sign-ins would otherwise queue every other writer behind the hash."""
+    if not (db.session.new or db.session.dirty or db.session.deleted):
+        db.session.rollback()
+
+
 def check_throttle(email: str) -> None:
     retry = throttle_retry_after(email)
     if retry is not None:
@@ -35,7 +43,11 @@ def authenticate(email: str, password: str, *, otp: str | None = None, kind: str
     email = (email or "").strip().lower()
     check_throttle(email)
     user = find_user_by_email(email)
-    if not verify_password(user.password_hash if user else None, password or "") or user is None:
+    stored_hash = user.password_hash if user else None
+    _end_read_only_transaction()
+    verified = verify_password(stored_hash, password or "")
+    user = find_user_by_email(email) if user is not None else None
+    if not verified or user is None:
         record_failure(email, kind)
         audit.record("auth.login_failed", user=user, details={"email": email, "via": kind})
         raise ServiceError("unauthorized", "Fel e-postadress eller lösenord.")

@@ -178,3 +178,14 @@ def test_users_list_shows_own_kommun_and_police_only(api, inspector, police, mak
     assert api.get("/api/v1/users?per_page=0").status_code == 422
     police_api = type(api)().as_user(police)
     assert police_api.get("/api/v1/users").status_code == 403
+
+
+def test_error_order_bad_json_before_unauthorized_and_forbidden(client, api, police):
+    # API.md: 400 comes before 401, and before a role's 403.
+    response = client.post("/api/v1/venues", data="{", content_type="application/json")
+    assert response.status_code == 400
+    api.as_user(police)
+    response = api.post("/api/v1/venues", data="{", content_type="application/json")
+    assert response.status_code == 400
+    response = api.post("/api/v1/venues", json={"name": "x"})
+    assert response.status_code == 403
