@@ -40,6 +40,22 @@ from .venues.models import ResponsibleServer, Venue
 SYNTHETIC_PASSWORD = "syntetiskt-lösenord-2026"  # noqa: S105 - printed for benchmark logins
 VENUES_PER_KOMMUN = 47  # 13,700 permits / 290 kommuner
 BATCH = 5000
+#: the tables whose ids are handed out here (and whose PostgreSQL sequences are moved on afterwards)
+GENERATED = (
+    Organisation,
+    User,
+    Venue,
+    ResponsibleServer,
+    Inspection,
+    InspectionParticipant,
+    Observation,
+    Signature,
+    Training,
+    TrainingParticipant,
+    Case,
+    CaseStep,
+    InspectionPlan,
+)
 
 DESCRIPTIONS = [
     "Man ca {a} år, sluddrar, får en stor stark serverad {t}.",
@@ -120,21 +136,7 @@ def seed_synthetic(venues: int, years: int, seed: int, kommun_name: str | None =
     rng = random.Random(seed)  # noqa: S311 - benchmark data, not security
     started = time.perf_counter()
     ids = _Ids()
-    for model in (
-        Organisation,
-        User,
-        Venue,
-        ResponsibleServer,
-        Inspection,
-        InspectionParticipant,
-        Observation,
-        Signature,
-        Training,
-        TrainingParticipant,
-        Case,
-        CaseStep,
-        InspectionPlan,
-    ):
+    for model in GENERATED:
         ids.start(model)
     out = _Writer()
     password_hash = hash_password(SYNTHETIC_PASSWORD)
@@ -324,21 +326,7 @@ def seed_synthetic(venues: int, years: int, seed: int, kommun_name: str | None =
     _add_cases(rng, ids, out, counts)
     out.flush()
     if db.engine.dialect.name == "postgresql":
-        for model in (
-            Organisation,
-            User,
-            Venue,
-            ResponsibleServer,
-            Inspection,
-            InspectionParticipant,
-            Observation,
-            Signature,
-            Training,
-            TrainingParticipant,
-            Case,
-            CaseStep,
-            InspectionPlan,
-        ):
+        for model in GENERATED:
             table = model.__tablename__
             db.session.execute(
                 text(
