@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Text, cast, func, or_, select
 
 from ..extensions import db
-from ..types import to_local
+from ..types import local_today, to_local
 from .models import PermitChange, Venue
 
 EVENT_TYPES = {
@@ -201,25 +201,33 @@ def _case_events(venue: Venue) -> list[dict]:
         select(Case.id, Case.status, Case.diarienummer, Case.summary, Case.opened_at).where(Case.venue_id == venue.id)
     ).all()
     decisions: dict[int, tuple] = {}
-    for case_id, day, sanction in db.session.execute(
-        select(CaseStep.case_id, CaseStep.date, CaseStep.sanction)
+    deadlines: dict[int, object] = {}
+    for case_id, kind, day, sanction, deadline in db.session.execute(
+        select(CaseStep.case_id, CaseStep.kind, CaseStep.date, CaseStep.sanction, CaseStep.deadline)
         .join(Case, Case.id == CaseStep.case_id)
-        .where(Case.venue_id == venue.id, CaseStep.kind == "decision")
+        .where(Case.venue_id == venue.id, CaseStep.kind.in_(("decision", "kommunicering")))
         .order_by(CaseStep.date, CaseStep.id)
     ):
-        decisions[case_id] = (day, sanction)  # the latest decision wins
+        if kind == "decision":
+            decisions[case_id] = (day, sanction)  # the latest decision wins
+        else:
+            deadlines[case_id] = deadline
     events = []
+    today = local_today()
     for case in cases:
         decided_on, sanction = decisions.get(case.id, (None, None))
         day = decided_on or _local_date(case.opened_at)
+        status = case.status
+        if status == "awaiting_reply" and deadlines.get(case.id) is not None and today > deadlines[case.id]:
+            status = "ready_for_decision"  # as cases.services.current_status reckons it on the day
         events.append(
             {
                 "type": "case",
                 "date": day,
                 "id": case.id,
                 "title": "Tillsynsärende" + (f" {case.diarienummer}" if case.diarienummer else ""),
-                "status": case.status,
-                "status_label": CASE_STATUSES.get(case.status, case.status),
+                "status": status,
+                "status_label": CASE_STATUSES.get(status, status),
                 "diarienummer": case.diarienummer,
                 "summary": case.summary,
                 "opened_on": _local_date(case.opened_at),
