@@ -34,24 +34,45 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index():
+    """Start page: tonight's round first, then what waits for the user (invitations, signatures, overdue)."""
     if current_user.is_admin:
         return redirect(url_for("admin.users"))
     from .inspections.models import Inspection, InspectionParticipant
     from .policy import inspection_filter
 
     now = types.utcnow()
-    today_start, _ = types.local_day_bounds(types.local_today())
-    base = select(Inspection).where(inspection_filter(current_user)).options(selectinload(Inspection.participants))
-    mine = base.where(
-        Inspection.participants.any(InspectionParticipant.user_id == current_user.id),
+    # "Tonight" is an evening that runs past midnight: the working day from 06:00 to 06:00, so the
+    # inspector at 00:30 still sees the round that started at 21:00.
+    evening_day = (now - timedelta(hours=6)).astimezone(types.STOCKHOLM).date()
+    day_start, day_end = types.local_day_bounds(evening_day)
+    tonight_start, tonight_end = day_start + timedelta(hours=6), day_end + timedelta(hours=6)
+    base = (
+        select(Inspection)
+        .where(inspection_filter(current_user))
+        .options(
+            selectinload(Inspection.participants),
+            selectinload(Inspection.other_participants),
+            selectinload(Inspection.signatures),
+            selectinload(Inspection.round),
+        )
     )
+    mine = base.where(
+        Inspection.participants.any(
+            (InspectionParticipant.user_id == current_user.id) & (InspectionParticipant.response != "declined")
+        ),
+    )
+    tonight = db.session.scalars(
+        mine.where(Inspection.planned_start < tonight_end, Inspection.planned_end > tonight_start)
+        .order_by(Inspection.planned_start, Inspection.id)
+        .limit(30)
+    ).all()
     upcoming = db.session.scalars(
         mine.where(
-            Inspection.planned_end >= today_start,
+            Inspection.planned_start >= tonight_end,
             Inspection.planned_start <= now + timedelta(days=14),
             Inspection.status.in_(("planned", "in_progress")),
         )
-        .order_by(Inspection.planned_start)
+        .order_by(Inspection.planned_start, Inspection.id)
         .limit(30)
     ).all()
     invitations = db.session.scalars(
@@ -62,23 +83,41 @@ def index():
             Inspection.status.in_(("planned", "in_progress")),
             Inspection.planned_end >= now,
         )
-        .order_by(Inspection.planned_start)
+        .order_by(Inspection.planned_start, Inspection.id)
         .limit(30)
     ).all()
     to_sign = [
         i
         for i in db.session.scalars(
-            mine.where(Inspection.status.in_(("in_progress", "awaiting_signatures")))
-            .order_by(Inspection.planned_start)
-            .limit(100)
+            mine.where(Inspection.status == "awaiting_signatures").order_by(Inspection.planned_start).limit(100)
         ).all()
         if not any(s.user_id == current_user.id for s in i.signatures)
     ]
     extra_sections = []
     for provider in current_app.extensions.get("start_page_sections", []):
         extra_sections.extend(provider(current_user))
+    # A round's stops are answered together (one tap for the whole evening), other invitations one by one.
+    invitation_groups, seen_rounds = [], {}
+    for i in invitations:
+        if i.round_id is None:
+            invitation_groups.append({"round": None, "stops": [i]})
+        elif i.round_id in seen_rounds:
+            seen_rounds[i.round_id]["stops"].append(i)
+        else:
+            seen_rounds[i.round_id] = {"round": i.round, "stops": [i]}
+            invitation_groups.append(seen_rounds[i.round_id])
+    # The invitations are shown above with answer buttons; the scheduling area's link list repeats them.
+    extra_sections = [s for s in extra_sections if s.get("title") != "Svara på inbjudan"]
     return render_template(
-        "main/index.html", upcoming=upcoming, invitations=invitations, to_sign=to_sign, extra_sections=extra_sections
+        "main/index.html",
+        tonight=tonight,
+        tonight_day=evening_day,
+        upcoming=upcoming,
+        invitations=invitations,
+        invitation_groups=invitation_groups,
+        to_sign=to_sign,
+        extra_sections=extra_sections,
+        respond_form=EmptyForm(),
     )
 
 
