@@ -338,7 +338,7 @@ def templates():
     if form.validate_on_submit():
         failed = False
         for kind in ("kommunicering", "decision"):
-            body = getattr(form, f"{kind}_body").data
+            body = getattr(form, f"{kind}_body").data or ""  # a field left out of the POST is empty
             try:
                 # Saving the default text unchanged keeps following the default.
                 services.save_letter_template(

@@ -81,7 +81,8 @@ def full(inspection: Inspection, status: int = 200):
         "page": {"type": "integer"},
         "per_page": {"type": "integer"},
     },
-    responses={200: Page[InspectionSummaryOut], 422: None},
+    responses={200: Page[InspectionSummaryOut], 403: None, 422: None},
+    roles=("inspector", "manager", "police"),  # admins read no inspections (API.md)
 )
 def inspections_list():
     q = query_args(InspectionsQuery)
