@@ -117,6 +117,10 @@ class Inspection(db.Model):
         Index("ix_inspection_kommun_start", "kommun_id", "planned_start"),
         Index("ix_inspection_venue_start", "venue_id", "planned_start"),
         Index("ix_inspection_status", "status"),
+        # reports: a period is counted by arrival, else by planned start (summary, yearly statistics)
+        Index("ix_inspection_kommun_arrived", "kommun_id", "arrived_at", "planned_start"),
+        # the start page: signed protocols not yet sent to the permit holder (sent_to_holder_on IS NULL)
+        Index("ix_inspection_kommun_unsent", "kommun_id", "sent_to_holder_on", "signed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -35,7 +35,11 @@ training_venue = Table(
 
 class Training(db.Model):
     __tablename__ = "training"
-    __table_args__ = (Index("ix_training_kommun_starts", "kommun_id", "starts_on"),)
+    __table_args__ = (
+        Index("ix_training_kommun_starts", "kommun_id", "starts_on"),
+        # the police's list: trainings organised together with the police, newest first
+        Index("ix_training_police_starts", "organised_by_police", "starts_on"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kommun_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))

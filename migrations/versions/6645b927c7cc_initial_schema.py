@@ -1,8 +1,14 @@
 """initial schema
 
-Revision ID: 6d920bc7f1ee
+The whole schema of the first release, generated from the models and reviewed: every constraint is
+named by the naming convention in inspection/extensions.py, times are stored as naive UTC
+(inspection.types.UTCDateTime renders as DateTime), and tables are changed in batch mode so that
+SQLite can follow later migrations. tests/test_migrations.py checks it against the models on
+SQLite and PostgreSQL, up and down.
+
+Revision ID: 6645b927c7cc
 Revises: 
-Create Date: 2026-11-25 15:53:07.502277
+Create Date: 2026-11-25 17:12:26.806008
 
 """
 from alembic import op
@@ -10,7 +16,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '6d920bc7f1ee'
+revision = '6645b927c7cc'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -250,6 +256,7 @@ def upgrade():
     )
     with op.batch_alter_table('training', schema=None) as batch_op:
         batch_op.create_index('ix_training_kommun_starts', ['kommun_id', 'starts_on'], unique=False)
+        batch_op.create_index('ix_training_police_starts', ['organised_by_police', 'starts_on'], unique=False)
 
     op.create_table('user_session',
     sa.Column('id', sa.String(length=64), nullable=False),
@@ -343,7 +350,9 @@ def upgrade():
     sa.UniqueConstraint('verification_code', name=op.f('uq_inspection_verification_code'))
     )
     with op.batch_alter_table('inspection', schema=None) as batch_op:
+        batch_op.create_index('ix_inspection_kommun_arrived', ['kommun_id', 'arrived_at', 'planned_start'], unique=False)
         batch_op.create_index('ix_inspection_kommun_start', ['kommun_id', 'planned_start'], unique=False)
+        batch_op.create_index('ix_inspection_kommun_unsent', ['kommun_id', 'sent_to_holder_on', 'signed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_inspection_round_id'), ['round_id'], unique=False)
         batch_op.create_index('ix_inspection_status', ['status'], unique=False)
         batch_op.create_index('ix_inspection_venue_start', ['venue_id', 'planned_start'], unique=False)
@@ -539,7 +548,9 @@ def downgrade():
         batch_op.drop_index('ix_inspection_venue_start')
         batch_op.drop_index('ix_inspection_status')
         batch_op.drop_index(batch_op.f('ix_inspection_round_id'))
+        batch_op.drop_index('ix_inspection_kommun_unsent')
         batch_op.drop_index('ix_inspection_kommun_start')
+        batch_op.drop_index('ix_inspection_kommun_arrived')
 
     op.drop_table('inspection')
     with op.batch_alter_table('case_step', schema=None) as batch_op:
@@ -556,6 +567,7 @@ def downgrade():
 
     op.drop_table('user_session')
     with op.batch_alter_table('training', schema=None) as batch_op:
+        batch_op.drop_index('ix_training_police_starts')
         batch_op.drop_index('ix_training_kommun_starts')
 
     op.drop_table('training')
