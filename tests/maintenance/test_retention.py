@@ -12,22 +12,36 @@ from inspection.maintenance import PSEUDONYM
 
 
 def _observation(inspection, author, text, when):
-    return Observation(inspection=inspection, client_id=f"00000000-0000-4000-8000-{abs(hash(text)) % 10**12:012d}",
-                       observed_at=when, category="berusning", description=text, author=author)
+    return Observation(
+        inspection=inspection,
+        client_id=f"00000000-0000-4000-8000-{abs(hash(text)) % 10**12:012d}",
+        observed_at=when,
+        category="berusning",
+        description=text,
+        author=author,
+    )
 
 
 def test_retention_pseudonymises_old_text_and_deletes_very_old_protocols(app, db_session, inspector, make_inspection):
     now = datetime.now(UTC)
-    recent = make_inspection(participants=[inspector], start=now - timedelta(days=30), status="signed",
-                             contact_person="Kim Karlsson")
-    old = make_inspection(participants=[inspector], start=now - timedelta(days=365 * 4), status="signed",
-                          contact_person="Lo Larsson", responsible_server_name="Ulf Ulfsson")
+    recent = make_inspection(
+        participants=[inspector], start=now - timedelta(days=30), status="signed", contact_person="Kim Karlsson"
+    )
+    old = make_inspection(
+        participants=[inspector],
+        start=now - timedelta(days=365 * 4),
+        status="signed",
+        contact_person="Lo Larsson",
+        responsible_server_name="Ulf Ulfsson",
+    )
     ancient = make_inspection(participants=[inspector], start=now - timedelta(days=365 * 11), status="signed")
-    db_session.add_all([
-        _observation(recent, inspector, "Man ca 30 år, Kim, sluddrar", recent.planned_start),
-        _observation(old, inspector, "Lo Larssons bror vinglar", old.planned_start),
-        _observation(ancient, inspector, "Gammal iakttagelse", ancient.planned_start),
-    ])
+    db_session.add_all(
+        [
+            _observation(recent, inspector, "Man ca 30 år, Kim, sluddrar", recent.planned_start),
+            _observation(old, inspector, "Lo Larssons bror vinglar", old.planned_start),
+            _observation(ancient, inspector, "Gammal iakttagelse", ancient.planned_start),
+        ]
+    )
     db_session.flush()
     ancient_id = ancient.id
 
@@ -45,7 +59,9 @@ def test_retention_pseudonymises_old_text_and_deletes_very_old_protocols(app, db
     assert old.responsible_server_name is None
     assert db_session.get(Inspection, recent.id).contact_person == "Kim Karlsson"
     # Statistics survive: the category is still there.
-    assert db_session.scalars(select(Observation.category).where(Observation.inspection_id == old.id)).one() == "berusning"
+    assert (
+        db_session.scalars(select(Observation.category).where(Observation.inspection_id == old.id)).one() == "berusning"
+    )
 
 
 def test_person_export_finds_everything_about_a_name(app, db_session, inspector, make_venue, make_inspection):
