@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import click
 from flask import Flask
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 
 from .auth.models import Organisation, User
 from .auth.passwords import hash_password
@@ -326,13 +326,10 @@ def seed_synthetic(venues: int, years: int, seed: int, kommun_name: str | None =
     _add_cases(rng, ids, out, counts)
     out.flush()
     if db.engine.dialect.name == "postgresql":
-        for model in GENERATED:
-            table = model.__tablename__
+        for model in GENERATED:  # move each id sequence past the ids handed out here
+            sequence = func.pg_get_serial_sequence(model.__tablename__, "id")
             db.session.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - table names are ours
-                    f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
-                )
+                select(func.setval(sequence, select(func.coalesce(func.max(model.id), 1)).scalar_subquery()))
             )
     counts["rows"] = out.written
     counts["seconds"] = round(time.perf_counter() - started, 1)
