@@ -9,6 +9,7 @@ from datetime import UTC, timedelta
 import icalendar
 from flask import Response, abort, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..extensions import db
@@ -36,6 +37,11 @@ def feed_for(user: User) -> bytes:
             InspectionParticipant.user_id == user.id,
             InspectionParticipant.response != "declined",
             Inspection.planned_end >= since,
+        )
+        .options(
+            selectinload(Inspection.participants),
+            selectinload(Inspection.other_participants),
+            selectinload(Inspection.round),
         )
         .order_by(Inspection.planned_start, Inspection.id)
     ).unique()

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from functools import cache
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..errors import conflict, validation_error
@@ -39,6 +40,7 @@ def prepare_download(inspections: list[Inspection], user, *, via: str) -> list[t
     ids = [i.id for i in inspections]
     base = base_url()
     out = []
+    _take_write_lock()
     loaded = (i for start in range(0, len(ids), 200) for i in load_inspections(ids[start : start + 200]))
     for inspection in loaded:
         data = protocol_data(inspection, base_url=base)
@@ -51,6 +53,16 @@ def prepare_download(inspections: list[Inspection], user, *, via: str) -> list[t
         )
         out.append((data, name))
     return out
+
+
+def _take_write_lock() -> None:
+    """A download is a GET that writes (its audit entry). On SQLite a GET's transaction begins
+    deferred (dbsetup.py): reading and then writing fails at once with "database is locked" when
+    another worker wrote in between. End the read transaction so the next one begins IMMEDIATE."""
+    if not has_request_context() or g.get("force_write_lock") or db.session.get_bind().dialect.name != "sqlite":
+        return
+    db.session.commit()
+    g.force_write_lock = True
 
 
 def end_transaction() -> None:
@@ -181,6 +193,7 @@ def overdue_deliveries(kommun_id: int, today: date | None = None) -> list[Inspec
             Inspection.signed_at.is_not(None),
             Inspection.signed_at < cutoff,
         )
+        .options(selectinload(Inspection.participants))  # the start page checks who took part
         .order_by(Inspection.signed_at)
     )
     return [i for i in candidates if delivery_due(i.signed_at) < today]

@@ -133,6 +133,7 @@ def _invitation_section(user) -> list[dict]:
             Inspection.status.in_(scheduling.OPEN_STATUSES),
             Inspection.planned_end >= utcnow(),
         )
+        .options(selectinload(Inspection.round))
         .order_by(Inspection.planned_start)
         .limit(30)
     ).all()

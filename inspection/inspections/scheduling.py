@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..auth.models import User
@@ -683,8 +684,9 @@ class DueVenue:
         return self.days_overdue > 0
 
 
-def _visit_date(inspection: Inspection) -> date:
-    return (inspection.arrived_at or inspection.planned_start).astimezone(STOCKHOLM).date()
+def _as_utc(moment: datetime) -> datetime:
+    """An aggregate (max) of a UTC column comes back naive on some databases."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def due_list(kommun_id: int, today: date | None = None, horizon_days: int = DUE_SOON_DAYS) -> list[DueVenue]:
@@ -700,23 +702,25 @@ def due_list(kommun_id: int, today: date | None = None, horizon_days: int = DUE_
         return []
     year_start = _local(date(today.year, 1, 1), time(0))
     now = utcnow()
-    visited = db.session.scalars(
-        select(Inspection).where(
+    # Per venue in SQL (a kommun has tens of thousands of visits over the years): the last visit up
+    # to today and the number of visits this year, by the visit's time (arrival, else planned start).
+    visit_at = func.coalesce(Inspection.arrived_at, Inspection.planned_start)
+    visited = db.session.execute(
+        select(Inspection.venue_id, func.max(visit_at), func.sum(case((visit_at >= year_start, 1), else_=0)))
+        .where(
             Inspection.kommun_id == kommun_id,
             Inspection.kind.in_(PLAN_VISIT_KINDS),
             Inspection.status.in_(SIGNED_STATUSES),
+            visit_at < _local(today + timedelta(days=1), time(0)),
         )
+        .group_by(Inspection.venue_id)
     ).all()
     last: dict[int, date] = {}
     done: dict[int, int] = {}
-    for inspection in visited:
-        day = _visit_date(inspection)
-        if day > today:
-            continue
-        if inspection.venue_id not in last or day > last[inspection.venue_id]:
-            last[inspection.venue_id] = day
-        if day >= year_start.astimezone(STOCKHOLM).date():
-            done[inspection.venue_id] = done.get(inspection.venue_id, 0) + 1
+    for venue_id, latest, this_year in visited:
+        last[venue_id] = _as_utc(latest).astimezone(STOCKHOLM).date()
+        if this_year:
+            done[venue_id] = int(this_year)
     planned = dict(
         db.session.execute(
             select(Inspection.venue_id, func.min(Inspection.planned_start))
@@ -774,22 +778,25 @@ def plan_outcome(kommun_id: int, year: int, today: date | None = None) -> dict:
             .group_by(Venue.risk_class)
         ).all()
     )
-    done_rows = db.session.execute(
-        select(Venue.risk_class, Inspection)
-        .select_from(Inspection)
-        .join(Venue, Venue.id == Inspection.venue_id)
-        .where(
-            Inspection.kommun_id == kommun_id,
-            Inspection.kind.in_(PLAN_VISIT_KINDS),
-            Inspection.status.in_(SIGNED_STATUSES),
-            Inspection.planned_start >= start - timedelta(days=1),
-            Inspection.planned_start < end + timedelta(days=1),
-        )
-    ).all()
-    done: dict[int, int] = {}
-    for risk_class, inspection in done_rows:
-        if _visit_date(inspection).year == year:
-            done[risk_class] = done.get(risk_class, 0) + 1
+    visit_at = func.coalesce(Inspection.arrived_at, Inspection.planned_start)
+    done = dict(
+        db.session.execute(
+            select(Venue.risk_class, func.count())
+            .select_from(Inspection)
+            .join(Venue, Venue.id == Inspection.venue_id)
+            .where(
+                Inspection.kommun_id == kommun_id,
+                Inspection.kind.in_(PLAN_VISIT_KINDS),
+                Inspection.status.in_(SIGNED_STATUSES),
+                Inspection.planned_start >= start - timedelta(days=1),
+                Inspection.planned_start < end + timedelta(days=1),
+                # the visit's Stockholm date falls in the year
+                visit_at >= start,
+                visit_at < end,
+            )
+            .group_by(Venue.risk_class)
+        ).all()
+    )
     planned_ahead = dict(
         db.session.execute(
             select(Venue.risk_class, func.count())
@@ -820,9 +827,9 @@ def plan_outcome(kommun_id: int, year: int, today: date | None = None) -> dict:
             }
         )
     rounds = db.session.scalars(
-        select(Round).where(
-            Round.kommun_id == kommun_id, Round.evening >= date(year, 1, 1), Round.evening <= date(year, 12, 31)
-        )
+        select(Round)
+        .where(Round.kommun_id == kommun_id, Round.evening >= date(year, 1, 1), Round.evening <= date(year, 12, 31))
+        .options(selectinload(Round.inspections))
     ).all()
     held = planned_rounds = 0
     for r in rounds:
