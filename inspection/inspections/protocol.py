@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..auth.services import check_own_password
@@ -63,7 +64,18 @@ def load_inspection(actor, inspection_id: Any, need: str = "view", *, for_update
         key = int(inspection_id)
     except (TypeError, ValueError):
         raise not_found() from None
-    stmt = select(Inspection).where(Inspection.id == key)
+    stmt = (
+        select(Inspection)
+        .where(Inspection.id == key)
+        .options(
+            selectinload(Inspection.participants),
+            selectinload(Inspection.other_participants),
+            selectinload(Inspection.observations),
+            selectinload(Inspection.signatures),
+            selectinload(Inspection.amendments).selectinload(Amendment.signatures),
+            selectinload(Inspection.photos),
+        )
+    )
     if for_update:
         stmt = stmt.with_for_update(of=Inspection).execution_options(populate_existing=True)
     inspection = db.session.scalars(stmt).first()

@@ -135,7 +135,9 @@ def _context(inspection: Inspection) -> dict:
 
 def _load(inspection_id: int) -> Inspection:
     """The inspection with everything the page shows loaded up front (no lazy loads), or 404."""
-    db.session.scalars(
+    # Kept in a variable: the session holds loaded objects only while something refers to them,
+    # and get_or_404 below must find this one (with its relationships) in the identity map.
+    loaded = db.session.scalars(
         select(Inspection)
         .where(Inspection.id == inspection_id)
         .options(
@@ -148,7 +150,9 @@ def _load(inspection_id: int) -> Inspection:
             selectinload(Inspection.venue).selectinload(Venue.responsible_servers),
         )
     ).first()
-    return get_or_404(Inspection, inspection_id)
+    inspection = get_or_404(Inspection, inspection_id)
+    assert inspection is loaded or loaded is None  # noqa: S101 - the same object from the identity map
+    return inspection
 
 
 @bp.get("/<int:inspection_id>")

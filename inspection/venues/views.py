@@ -55,19 +55,21 @@ def index():
         stmt = stmt.where(Venue.active.is_(True))
     elif status == "closed":
         stmt = stmt.where(Venue.active.is_(False))
-    last = (
-        select(Inspection.venue_id, func.max(Inspection.planned_start).label("last_visit"))
+    # Correlated per listed venue (ix_inspection_venue_start), not grouped over every inspection.
+    last_visit = (
+        select(func.max(Inspection.planned_start))
         .where(
+            Inspection.venue_id == Venue.id,
             Inspection.status.in_(("in_progress", "awaiting_signatures", "signed")),
             Inspection.planned_start <= utcnow(),
         )
-        .group_by(Inspection.venue_id)
-        .subquery()
+        .correlate(Venue)
+        .scalar_subquery()
     )
-    stmt = stmt.outerjoin(last, last.c.venue_id == Venue.id).add_columns(last.c.last_visit)
+    stmt = stmt.add_columns(last_visit.label("last_visit"))
     if months:
         cutoff = utcnow() - timedelta(days=round(months * 30.44))
-        stmt = stmt.where(or_(last.c.last_visit.is_(None), last.c.last_visit < cutoff))
+        stmt = stmt.where(or_(last_visit.is_(None), last_visit < cutoff))
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = db.session.execute(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     areas = db.session.scalars(

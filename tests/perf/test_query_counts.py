@@ -372,12 +372,6 @@ def test_due_list(client, login, world, fixed_count):
 # ---- the protocol ------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="N+1: protocol.load_inspection loads no relationships, so inspection_out (schemas.py) lazy-loads "
-    "each amendment's signatures (SELECT signature ... WHERE signature.amendment_id = ?, one per amendment); "
-    "fix in protocol.py: .options(selectinload(Inspection.amendments).selectinload(Amendment.signatures))",
-)
 def test_inspection_api(api, world, fixed_count):
     api.as_user(world.inspector)
     response = fixed_count(lambda: api.get(f"/api/v1/inspections/{world.signed.id}"), world)
@@ -391,13 +385,6 @@ def test_live_inspection_api(api, world, fixed_count):
     assert len(response.get_json()["observations"]) == LARGE
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="N+1: protocol_views._load throws away the result of its eager query; the session's identity "
-    "map holds objects weakly, so the inspection is collected and get_or_404 loads it again without the "
-    "eager options; every collection is then lazy-loaded and each amendment's signatures is one query "
-    "(keep a reference: `loaded = db.session.scalars(...).first()` before get_or_404)",
-)
 def test_inspection_page(client, login, world, fixed_count):
     login(world.inspector)
     response = fixed_count(lambda: client.get(f"/tillsyn/{world.signed.id}"), world)
