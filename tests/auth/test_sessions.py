@@ -189,3 +189,31 @@ def test_error_order_bad_json_before_unauthorized_and_forbidden(client, api, pol
     assert response.status_code == 400
     response = api.post("/api/v1/venues", json={"name": "x"})
     assert response.status_code == 403
+
+
+def test_absolute_session_lifetime(client, login, inspector, db_session):
+    login(inspector)
+    db_session.execute(update(UserSession).values(created_at=utcnow() - timedelta(hours=13), last_seen_at=utcnow()))
+    assert client.get("/").status_code == 302
+
+
+def test_sign_in_gives_a_new_session_id(app, client, inspector):
+    before = csrf_token(client)  # an anonymous session with a CSRF token
+    old_cookie = client.get_cookie("session").value
+    client.post("/login", data={"email": inspector.email, "password": PASSWORD, "csrf_token": before})
+    assert client.get_cookie("session").value != old_cookie
+    # The anonymous cookie an attacker may have planted does not become a signed-in session.
+    planted = app.test_client()
+    planted.set_cookie("session", old_cookie, domain="localhost")
+    assert planted.get("/").status_code == 302
+
+
+def test_failures_from_one_address_are_throttled_across_accounts(client, make_user, app):
+    users = [make_user("inspector") for _ in range(8)]
+    statuses = []
+    for n in range(31):
+        user = users[n % len(users)]
+        response = client.post("/api/v1/tokens", json={"email": user.email, "password": "fel"})
+        statuses.append(response.status_code)
+    assert statuses[-1] == 429  # the address is throttled, though no account reached its own limit
+    assert statuses.count(401) == 30
