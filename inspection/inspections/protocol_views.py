@@ -150,8 +150,8 @@ def _load(inspection_id: int) -> Inspection:
             selectinload(Inspection.venue).selectinload(Venue.responsible_servers),
         )
     ).first()
-    inspection = get_or_404(Inspection, inspection_id)
-    assert inspection is loaded or loaded is None  # noqa: S101 - the same object from the identity map
+    inspection = get_or_404(Inspection, inspection_id)  # found in the identity map while `loaded` holds it
+    del loaded
     return inspection
 
 
