@@ -70,8 +70,10 @@ def _seed(url: str, users: int) -> tuple[int, list[str]]:
             inspection.participants.append(InspectionParticipant(user=user, organisation=org, response="accepted"))
             emails.append(user.email)
         db.session.add_all([kommun, polis, venue, inspection])
+        db.session.flush()
+        inspection_id = inspection.id  # read before the commit, which would expire it and reconnect
         db.session.commit()
-        inspection_id = inspection.id
+        db.session.remove()  # give the connection back before the pool is closed
         db.engine.dispose()
     return inspection_id, emails
 
