@@ -112,13 +112,14 @@ def stored_status(case: Case) -> str:
 
 def current_status(case: Case, on: date | None = None) -> str:
     """The status on a given day: `awaiting_reply` turns `ready_for_decision` the day after the deadline."""
-    on = on or today()
-    status = stored_status(case)
-    if status == "awaiting_reply":
-        deadline = reply_deadline(case)
-        if deadline is not None and on > deadline:
-            return "ready_for_decision"
-    return status
+    return status_on(stored_status(case), reply_deadline(case), on or today())
+
+
+def status_on(stored: str, deadline: date | None, on: date) -> str:
+    """A stored status as it reads on a day: a kommunicering whose deadline has passed is ready for decision."""
+    if stored == "awaiting_reply" and deadline is not None and on > deadline:
+        return "ready_for_decision"
+    return stored
 
 
 def _deadline_subquery():

@@ -196,6 +196,7 @@ def _training_events(venue: Venue) -> list[dict]:
 
 def _case_events(venue: Venue) -> list[dict]:
     from ..cases.models import CASE_STATUSES, SANCTIONS, Case, CaseStep
+    from ..cases.services import status_on
 
     cases = db.session.execute(
         select(Case.id, Case.status, Case.diarienummer, Case.summary, Case.opened_at).where(Case.venue_id == venue.id)
@@ -217,9 +218,7 @@ def _case_events(venue: Venue) -> list[dict]:
     for case in cases:
         decided_on, sanction = decisions.get(case.id, (None, None))
         day = decided_on or _local_date(case.opened_at)
-        status = case.status
-        if status == "awaiting_reply" and deadlines.get(case.id) is not None and today > deadlines[case.id]:
-            status = "ready_for_decision"  # as cases.services.current_status reckons it on the day
+        status = status_on(case.status, deadlines.get(case.id), today)
         events.append(
             {
                 "type": "case",
