@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+SQLITE_CACHE_KIB = 32 * 1024
 
 
 def _wants_write_lock() -> bool:
@@ -31,7 +32,15 @@ def _on_connect(dbapi_connection, connection_record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a commit is on disk before the answer goes out, as PostgreSQL does by default. With
+        # NORMAL, WAL commits survive a crash of the app but not a power cut, and an inspector's
+        # tablet drops an observation from its outbox once the server has acknowledged it. Costs one
+        # fsync per write transaction (about 4 ms on the development machine); reads never pay it.
+        cursor.execute("PRAGMA synchronous=FULL")
+        # SQLite's default page cache is 2 MiB per connection: at national size every list then
+        # re-read its index and table pages through system calls (a police officer's list: 3 ms of
+        # SQL instead of under 1). 32 MiB per pooled connection holds the hot indexes.
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
 

@@ -97,7 +97,7 @@ def _load_session_user(user_id: str):
         db.session.delete(row)
         g.commit_on_error = True
         return None
-    user = db.session.get(User, row.user_id)
+    user = row.user
     if user is None or not user.active:
         return None
     if now - row.last_seen_at > timedelta(seconds=60):

@@ -48,3 +48,14 @@ def test_synthetic_data_is_deterministic_and_realistic(tmp_path):
     assert most <= 40
     assert busiest >= 40  # risk class 3 visited four times a year for ten years
     assert frozen_matches  # the stored hash is the hash of the canonical content
+
+
+def test_kommun_sizes_fall_off_like_swedens():
+    from inspection.synthetic import kommun_sizes
+
+    sizes = kommun_sizes(13_700, 291)
+    assert sum(sizes) == 13_700
+    assert sizes == sorted(sizes, reverse=True)
+    assert 2_000 <= sizes[0] <= 2_300  # the Stockholm of the data set
+    assert min(sizes) >= 5
+    assert kommun_sizes(3, 5) == [1, 1, 1, 0, 0]  # fewer venues than kommuner: no negative sizes

@@ -201,9 +201,17 @@ def paginate(
     """{"items", "total", "page", "per_page"} for a select of model objects."""
     if page is None or per_page is None:
         page, per_page = page_args()
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
-    return {"items": serialise(list(rows)), "total": total, "page": page, "per_page": per_page}
+    # The total rides along on every row (a window count over the filtered rows before LIMIT): one
+    # pass over the matches instead of a count query and a page query that each walk them.
+    found = db.session.execute(
+        stmt.add_columns(func.count().over().label("total")).limit(per_page).offset((page - 1) * per_page)
+    )
+    pairs = found.unique().all()
+    if pairs:
+        total = pairs[0][-1]
+    else:  # an empty page says nothing of the total: past the end there may still be rows
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    return {"items": serialise([pair[0] for pair in pairs]), "total": total, "page": page, "per_page": per_page}
 
 
 def parse_if_match(value: str | None) -> int | None:

@@ -107,6 +107,9 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ip: Mapped[str | None] = mapped_column(String(64))
 
+    #: loaded with the session row (one statement per page view for both)
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
 
 class ApiToken(db.Model):
     """A bearer token for the API; only its SHA-256 is stored."""

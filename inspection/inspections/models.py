@@ -116,7 +116,10 @@ class Inspection(db.Model):
     __table_args__ = (
         Index("ix_inspection_kommun_start", "kommun_id", "planned_start"),
         Index("ix_inspection_venue_start", "venue_id", "planned_start"),
-        Index("ix_inspection_status", "status"),
+        # a status in date order (the start page's protocols to sign): no sort, no walk by date
+        Index("ix_inspection_status_start", "status", "planned_start"),
+        # a window of dates across kommuner (the start page: tonight and the next two weeks)
+        Index("ix_inspection_start", "planned_start"),
         # reports: a period is counted by arrival, else by planned start (summary, yearly statistics)
         Index("ix_inspection_kommun_arrived", "kommun_id", "arrived_at", "planned_start"),
         # the start page: signed protocols not yet sent to the permit holder (sent_to_holder_on IS NULL)
@@ -163,8 +166,9 @@ class Inspection(db.Model):
     # Signing.
     #: SHA-256 of the canonical content approved at the first signature
     content_hash: Mapped[str | None] = mapped_column(String(64))
-    #: the canonical content that content_hash was computed from (what was signed)
-    signed_content: Mapped[dict | None] = mapped_column(JSON)
+    #: the canonical content that content_hash was computed from (what was signed). Deferred: it is
+    #: the largest column and only the PDF reads it (lists of inspections would decode it per row).
+    signed_content: Mapped[dict | None] = mapped_column(JSON, deferred=True)
     first_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: when the last accepted participant signed
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -204,11 +208,16 @@ class InspectionParticipant(db.Model):
     """A user taking part in an inspection: kommun staff (accepted when added) or an invited police officer."""
 
     __tablename__ = "inspection_participant"
-    __table_args__ = (UniqueConstraint("inspection_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "user_id"),
+        # a user's inspections (a police officer's list, the invitations waiting for an answer),
+        # answered from the index alone
+        Index("ix_inspection_participant_user", "user_id", "response", "inspection_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id", ondelete="CASCADE"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     #: the organisation the participant represented (kept if the user moves)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     #: invited | accepted | declined

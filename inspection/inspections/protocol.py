@@ -54,28 +54,33 @@ FROZEN = ("awaiting_signatures", "signed")
 # ---- loading ---------------------------------------------------------------------------------
 
 
-def load_inspection(actor, inspection_id: Any, need: str = "view", *, for_update: bool = False) -> Inspection:
+#: what the full Inspection object (and the protocol page) shows, loaded up front
+FULL = (
+    selectinload(Inspection.participants),
+    selectinload(Inspection.other_participants),
+    selectinload(Inspection.observations),
+    selectinload(Inspection.signatures),
+    selectinload(Inspection.amendments).selectinload(Amendment.signatures),
+    selectinload(Inspection.photos),
+)
+#: what the permission rules need (who takes part): enough for a request that answers with a part
+PARTICIPANTS = (selectinload(Inspection.participants),)
+
+
+def load_inspection(
+    actor, inspection_id: Any, need: str = "view", *, for_update: bool = False, full: bool = True
+) -> Inspection:
     """The inspection for a request: 404 when missing or not visible, 403 when `need` is not allowed.
 
     `for_update` locks the row until the end of the transaction (PostgreSQL; SQLite's write requests
     already hold the database's write lock), so that checking the version or the status and then
-    changing the inspection is one atomic step."""
+    changing the inspection is one atomic step. `full=False` loads only the participants: for a request
+    that answers with one part (an observation), each collection not loaded is a query saved."""
     try:
         key = int(inspection_id)
     except (TypeError, ValueError):
         raise not_found() from None
-    stmt = (
-        select(Inspection)
-        .where(Inspection.id == key)
-        .options(
-            selectinload(Inspection.participants),
-            selectinload(Inspection.other_participants),
-            selectinload(Inspection.observations),
-            selectinload(Inspection.signatures),
-            selectinload(Inspection.amendments).selectinload(Amendment.signatures),
-            selectinload(Inspection.photos),
-        )
-    )
+    stmt = select(Inspection).where(Inspection.id == key).options(*(FULL if full else PARTICIPANTS))
     if for_update:
         stmt = stmt.with_for_update(of=Inspection).execution_options(populate_existing=True)
     inspection = db.session.scalars(stmt).first()
@@ -185,10 +190,13 @@ def add_observation(
     category: str,
     description: str,
     intoxication_level: str | None = None,
+    resend_checked: bool = False,
 ) -> tuple[Observation, bool]:
     """Record an observation; answers (observation, created). A resend of the same client_id answers
-    the first, also when both copies arrive at once (the unique key decides, not a look-up)."""
-    existing = find_observation(inspection, client_id)
+    the first, also when both copies arrive at once (the unique key decides, not a look-up).
+    `resend_checked`: the caller has just looked for a resend (find_observation) with the row locked,
+    so the look-up is not repeated."""
+    existing = None if resend_checked else find_observation(inspection, client_id)
     if existing is not None:
         return existing, False
     ensure_open(inspection)

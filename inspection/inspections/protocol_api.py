@@ -264,7 +264,8 @@ def protocol_inspection_patch(inspection_id: int):
 def protocol_observation_create(inspection_id: int):
     body = json_body()
     require_roles(*USERS)
-    inspection = protocol.load_inspection(current_user, inspection_id, "observe", for_update=True)
+    # The answer is the observation alone: the inspection's other collections are not loaded.
+    inspection = protocol.load_inspection(current_user, inspection_id, "observe", for_update=True, full=False)
     client_id = _uuid(body.get("client_id")) if isinstance(body, dict) else None
     if client_id is not None and (existing := protocol.find_observation(inspection, client_id)) is not None:
         return _json(observation_dict(existing), 200)
@@ -273,6 +274,8 @@ def protocol_observation_create(inspection_id: int):
     observation, created = protocol.add_observation(
         current_user,
         inspection,
+        # looked up above when the body's client_id is a UUID, which validate() has just required
+        resend_checked=client_id is not None,
         client_id=str(data.client_id),
         observed_at=data.observed_at,
         category=data.category,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Row, select
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import PasswordField, TextAreaField
 from wtforms.validators import DataRequired
 
@@ -65,10 +65,11 @@ def _service():
     return protocol
 
 
-def _last_visit(inspection: Inspection) -> Inspection | None:
-    """The venue's previous signed visit that the user may see (for its remarks)."""
-    return db.session.scalar(
-        select(Inspection)
+def _last_visit(inspection: Inspection) -> Row | None:
+    """The venue's previous signed visit that the user may see (for its remarks): its id, planned
+    start and checklist, the only fields the page shows (not a whole Inspection with its venue)."""
+    return db.session.execute(
+        select(Inspection.id, Inspection.planned_start, Inspection.checklist)
         .where(
             Inspection.venue_id == inspection.venue_id,
             Inspection.id != inspection.id,
@@ -78,7 +79,7 @@ def _last_visit(inspection: Inspection) -> Inspection | None:
         )
         .order_by(Inspection.planned_start.desc())
         .limit(1)
-    )
+    ).first()
 
 
 def _context(inspection: Inspection) -> dict:
@@ -147,7 +148,8 @@ def _load(inspection_id: int) -> Inspection:
             selectinload(Inspection.signatures),
             selectinload(Inspection.amendments).selectinload(Amendment.signatures),
             selectinload(Inspection.photos),
-            selectinload(Inspection.venue).selectinload(Venue.responsible_servers),
+            # The venue comes joined with the inspection row (its default); only its servers need a query.
+            joinedload(Inspection.venue).selectinload(Venue.responsible_servers),
         )
     ).first()
     inspection = get_or_404(Inspection, inspection_id)  # found in the identity map while `loaded` holds it

@@ -9,16 +9,18 @@ from flask import jsonify
 from flask_login import current_user
 from pydantic import AwareDatetime, Field
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from ..api import json_body, paginate, query_args, route, validate, with_etag
+from ..auth.models import Organisation, User
 from ..errors import forbidden, validation_error
+from ..extensions import db
 from ..policy import get_or_404, inspection_filter
 from ..schemas import In, Name, Page, Text
 from ..types import local_day_bounds
+from ..venues.models import Venue
 from . import scheduling
-from .models import Inspection
-from .schemas import InspectionOut, InspectionSummaryOut, Status, inspection_out, summary_out
+from .models import Inspection, InspectionParticipant, OtherParticipant
+from .schemas import InspectionOut, InspectionSummaryOut, Status, inspection_out
 
 
 class OtherParticipantIn(In):
@@ -89,10 +91,7 @@ def inspections_list():
     if q.from_ and q.to and q.to < q.from_:
         raise validation_error({"to": "Slutdatumet kan inte vara före startdatumet."})
     stmt = (
-        select(Inspection)
-        .where(inspection_filter(current_user))
-        .options(selectinload(Inspection.participants), selectinload(Inspection.other_participants))
-        .order_by(Inspection.planned_start, Inspection.id)
+        select(Inspection.id).where(inspection_filter(current_user)).order_by(Inspection.planned_start, Inspection.id)
     )
     if q.from_:
         stmt = stmt.where(Inspection.planned_start >= local_day_bounds(q.from_)[0])
@@ -102,7 +101,82 @@ def inspections_list():
         stmt = stmt.where(Inspection.venue_id == q.venue_id)
     if q.status:
         stmt = stmt.where(Inspection.status == q.status)
-    return jsonify(paginate(stmt, lambda rows: [summary_out(i) for i in rows]))
+    return jsonify(paginate(stmt, summaries))
+
+
+def summaries(ids: list[int]) -> list[dict]:
+    """InspectionSummaryOut of these inspections, in this order, read with three plain selects of
+    the columns shown: loading whole Inspection, Venue, User and Organisation objects for a page of
+    50 cost four times as much as the SQL (the police officer's list)."""
+    if not ids:
+        return []
+    rows = db.session.execute(
+        select(
+            Inspection.id,
+            Inspection.venue_id,
+            Venue.name,
+            Inspection.kind,
+            Inspection.status,
+            Inspection.planned_start,
+            Inspection.planned_end,
+            Inspection.diarienummer,
+            Inspection.round_id,
+            Inspection.version,
+        )
+        .join(Venue, Venue.id == Inspection.venue_id)
+        .where(Inspection.id.in_(ids))
+    ).all()
+    people: dict[int, list[dict]] = {i: [] for i in ids}
+    for inspection_id, response, comment, user_id, user_name, org_id, org_name, org_kind in db.session.execute(
+        select(
+            InspectionParticipant.inspection_id,
+            InspectionParticipant.response,
+            InspectionParticipant.comment,
+            User.id,
+            User.name,
+            Organisation.id,
+            Organisation.name,
+            Organisation.kind,
+        )
+        .join(User, User.id == InspectionParticipant.user_id)
+        .join(Organisation, Organisation.id == InspectionParticipant.organisation_id)
+        .where(InspectionParticipant.inspection_id.in_(ids))
+        .order_by(InspectionParticipant.id)
+    ):
+        people[inspection_id].append(
+            {
+                "user": {"id": user_id, "name": user_name},
+                "organisation": {"id": org_id, "name": org_name, "kind": org_kind},
+                "response": response,
+                "comment": comment,
+            }
+        )
+    others: dict[int, list[dict]] = {i: [] for i in ids}
+    for inspection_id, name, organisation in db.session.execute(
+        select(OtherParticipant.inspection_id, OtherParticipant.name, OtherParticipant.organisation)
+        .where(OtherParticipant.inspection_id.in_(ids))
+        .order_by(OtherParticipant.position)
+    ):
+        others[inspection_id].append({"name": name, "organisation": organisation})
+    by_id = {row.id: row for row in rows}
+    return [
+        InspectionSummaryOut.model_validate(
+            {
+                "id": row.id,
+                "venue": {"id": row.venue_id, "name": row.name},
+                "kind": row.kind,
+                "status": row.status,
+                "planned_start": row.planned_start,
+                "planned_end": row.planned_end,
+                "diarienummer": row.diarienummer,
+                "participants": people[row.id],
+                "other_participants": others[row.id],
+                "round_id": row.round_id,
+                "version": row.version,
+            }
+        ).model_dump(mode="json")
+        for row in (by_id[i] for i in ids if i in by_id)
+    ]
 
 
 @route(

@@ -125,72 +125,72 @@ def protocol_dict(inspection) -> dict:
     }
 
 
+def _summary_fields(inspection) -> dict:
+    """The fields of InspectionSummaryOut, as the model validates them (objects, not yet JSON)."""
+    return {
+        "id": inspection.id,
+        "venue": inspection.venue,
+        "kind": inspection.kind,
+        "status": inspection.status,
+        "planned_start": inspection.planned_start,
+        "planned_end": inspection.planned_end,
+        "diarienummer": inspection.diarienummer,
+        "participants": [
+            {"user": p.user, "organisation": p.organisation, "response": p.response, "comment": p.comment}
+            for p in inspection.participants
+        ],
+        "other_participants": inspection.other_participants,
+        "round_id": inspection.round_id,
+        "version": inspection.version,
+    }
+
+
 def summary_out(inspection) -> dict:
-    return InspectionSummaryOut.model_validate(
-        {
-            "id": inspection.id,
-            "venue": inspection.venue,
-            "kind": inspection.kind,
-            "status": inspection.status,
-            "planned_start": inspection.planned_start,
-            "planned_end": inspection.planned_end,
-            "diarienummer": inspection.diarienummer,
-            "participants": [
-                {"user": p.user, "organisation": p.organisation, "response": p.response, "comment": p.comment}
-                for p in inspection.participants
-            ],
-            "other_participants": inspection.other_participants,
-            "round_id": inspection.round_id,
-            "version": inspection.version,
-        }
-    ).model_dump(mode="json")
+    return InspectionSummaryOut.model_validate(_summary_fields(inspection)).model_dump(mode="json")
 
 
 def inspection_out(inspection, warnings: list[dict] | None = None, photo_url=None) -> dict:
     """The full Inspection object of API.md. `warnings` come from the scheduling rules."""
-    data = summary_out(inspection)
-    data.update(
-        InspectionOut.model_validate(
-            {
-                **data,
-                "protocol": protocol_dict(inspection),
-                "observations": [
-                    {
-                        "id": o.id,
-                        "client_id": o.client_id,
-                        "observed_at": o.observed_at,
-                        "received_at": o.received_at,
-                        "category": o.category,
-                        "intoxication_level": o.intoxication_level,
-                        "description": o.description,
-                        "author": o.author,
-                        "retracted": o.retracted,
-                        "retracted_reason": o.retracted_reason,
-                    }
-                    for o in inspection.observations
-                ],
-                "signatures": [_signature(s) for s in inspection.signatures],
-                "amendments": [
-                    {
-                        "id": a.id,
-                        "text": a.text,
-                        "author": a.author,
-                        "created_at": a.created_at,
-                        "status": a.status,
-                        "content_hash": a.content_hash,
-                        "verification_code": a.verification_code,
-                        "signatures": [_signature(s) for s in a.signatures],
-                    }
-                    for a in inspection.amendments
-                ],
-                "photos": [{"id": p.id, "url": photo_url(p) if photo_url else ""} for p in inspection.photos],
-                "cancel_reason": inspection.cancel_reason,
-                "verification_code": inspection.verification_code,
-                "warnings": warnings or [],
-            }
-        ).model_dump(mode="json")
-    )
-    return data
+    # One validation of the whole object (the summary part is not validated, dumped and validated again).
+    return InspectionOut.model_validate(
+        {
+            **_summary_fields(inspection),
+            "protocol": protocol_dict(inspection),
+            "observations": [
+                {
+                    "id": o.id,
+                    "client_id": o.client_id,
+                    "observed_at": o.observed_at,
+                    "received_at": o.received_at,
+                    "category": o.category,
+                    "intoxication_level": o.intoxication_level,
+                    "description": o.description,
+                    "author": o.author,
+                    "retracted": o.retracted,
+                    "retracted_reason": o.retracted_reason,
+                }
+                for o in inspection.observations
+            ],
+            "signatures": [_signature(s) for s in inspection.signatures],
+            "amendments": [
+                {
+                    "id": a.id,
+                    "text": a.text,
+                    "author": a.author,
+                    "created_at": a.created_at,
+                    "status": a.status,
+                    "content_hash": a.content_hash,
+                    "verification_code": a.verification_code,
+                    "signatures": [_signature(s) for s in a.signatures],
+                }
+                for a in inspection.amendments
+            ],
+            "photos": [{"id": p.id, "url": photo_url(p) if photo_url else ""} for p in inspection.photos],
+            "cancel_reason": inspection.cancel_reason,
+            "verification_code": inspection.verification_code,
+            "warnings": warnings or [],
+        }
+    ).model_dump(mode="json")
 
 
 def _signature(s) -> dict:

@@ -33,7 +33,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from ..types import STOCKHOLM
 from .base import ACCENT, RULE, PageInfo, build_pdf, para, styles, text
@@ -66,6 +66,7 @@ def load_inspections(ids: Sequence[int]) -> list:
         select(Inspection)
         .where(Inspection.id.in_(list(ids)))
         .options(
+            undefer(Inspection.signed_content),
             selectinload(Inspection.kommun),
             selectinload(Inspection.participants),
             selectinload(Inspection.other_participants),

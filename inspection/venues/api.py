@@ -2,32 +2,110 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from flask import jsonify
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
-from ..api import json_body, paginate, query_args, route, validate
+from ..api import json_body, query_args, route, validate
+from ..api.core import page_args
 from ..audit import jsonable
+from ..auth.models import Organisation
+from ..extensions import db
 from ..policy import get_or_404, venue_filter
 from ..schemas import Page
 from . import services
-from .history import venue_history
-from .models import Venue
-from .schemas import HistoryQuery, VenueCreate, VenueHistoryOut, VenueOut, VenuePatch, VenuesQuery, venue_out
+from .history import events_json, venue_history
+from .models import ResponsibleServer, Venue
+from .schemas import (
+    HistoryQuery,
+    VenueCreate,
+    VenueHistoryOut,
+    VenueOut,
+    VenuePatch,
+    VenuesQuery,
+    venue_json,
+    venue_out,
+)
 
 STAFF = ("inspector", "manager")
+#: the columns of the Venue object of API.md (`venue_json`), the kommun's name looked up per listed row
+VENUE_COLUMNS = (
+    Venue.id,
+    Venue.name,
+    Venue.address,
+    Venue.area,
+    Venue.kommun_id,
+    select(Organisation.name).where(Organisation.id == Venue.kommun_id).scalar_subquery().label("kommun_name"),
+    Venue.permit_holder,
+    Venue.org_number,
+    Venue.permit_holder_email,
+    Venue.permit_number,
+    Venue.permit_scope,
+    Venue.permit_kind,
+    Venue.serving_hours,
+    Venue.outdoor_serving_hours,
+    Venue.max_guests,
+    Venue.ordningsvakter_required,
+    Venue.valid_from,
+    Venue.valid_to,
+    Venue.risk_class,
+    Venue.risk_class_reason,
+    Venue.active,
+)
 
 
-def search_venues(user, q: str | None = None, area: str | None = None, risk_class: int | None = None):
-    """The venues `user` may see, matching a search on name, address and permit holder."""
-    stmt = select(Venue).where(venue_filter(user))
+class casefolded(FunctionElement):
+    """A text column for a case-insensitive LIKE against a lower-case pattern: lower(column), except on
+    SQLite, whose LIKE already ignores case exactly as far as its lower() folds it (ASCII letters only),
+    so the bare column matches the same rows. Searching the 2,146 venues of a big kommun then takes
+    0.3 ms instead of 0.9 ms (no lower() per row and column)."""
+
+    type = String()
+    name = "casefolded"
+    inherit_cache = True
+
+
+@compiles(casefolded)
+def _casefolded(element, compiler, **kw):
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(casefolded, "sqlite")
+def _casefolded_sqlite(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+def page_and_total(stmt, page: int, per_page: int) -> tuple[list, int]:
+    """One page of `stmt`'s rows and the number of all of them. The page is read first: walking the
+    name index it stops after `per_page` matches, and a page that is not full is the last one, so its
+    total needs no count. Only a full page (or one past the end) is followed by a count query. (A window
+    count on the page query would make it collect and sort every match of a big kommun: 1.6 ms against
+    0.12 + 0.5 ms for "Bar" among 2,146 venues.)"""
+    offset = (page - 1) * per_page
+    rows = db.session.execute(stmt.limit(per_page).offset(offset)).all()
+    if 0 < len(rows) < per_page or (offset == 0 and not rows):
+        return rows, offset + len(rows)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    return rows, total
+
+
+def search_venues(
+    user, q: str | None = None, area: str | None = None, risk_class: int | None = None, *, columns=(Venue,)
+):
+    """The venues `user` may see, matching a search on name, address and permit holder (as `columns`:
+    Venue objects unless a page asks for the few columns it shows)."""
+    stmt = select(*columns).where(venue_filter(user))
     if q:
         like = f"%{q.lower()}%"
         stmt = stmt.where(
             or_(
-                func.lower(Venue.name).like(like),
-                func.lower(Venue.address).like(like),
-                func.lower(Venue.permit_holder).like(like),
+                casefolded(Venue.name).like(like),
+                casefolded(Venue.address).like(like),
+                casefolded(Venue.permit_holder).like(like),
                 Venue.permit_number == q,
             )
         )
@@ -54,8 +132,27 @@ def search_venues(user, q: str | None = None, area: str | None = None, risk_clas
 )
 def list_venues():
     args = query_args(VenuesQuery)
-    stmt = search_venues(current_user, args.q, args.area, args.risk_class)
-    return jsonify(paginate(stmt, lambda rows: [venue_out(v) for v in rows]))
+    page, per_page = page_args()
+    # Rows of columns, not Venue objects: loading 50 objects (with their kommun and servers) cost
+    # twice what the whole answer costs now.
+    stmt = search_venues(current_user, args.q, args.area, args.risk_class, columns=VENUE_COLUMNS)
+    rows, total = page_and_total(stmt, page, per_page)
+    servers = defaultdict(list)
+    if rows:
+        for server in db.session.execute(
+            select(
+                ResponsibleServer.venue_id,
+                ResponsibleServer.id,
+                ResponsibleServer.name,
+                ResponsibleServer.birth_year,
+                ResponsibleServer.notified_on,
+            )
+            .where(ResponsibleServer.venue_id.in_([row.id for row in rows]))
+            .order_by(ResponsibleServer.id)
+        ):
+            servers[server.venue_id].append(server)
+    items = [venue_json(row, row.kommun_name, servers[row.id]) for row in rows]
+    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
 
 
 @route(
@@ -124,7 +221,7 @@ def venue_history_api(venue_id: int):
     return jsonify(
         {
             "venue": venue_out(venue),
-            "events": jsonable(history["events"]),
+            "events": events_json(history["events"]),
             "per_year": jsonable(history["per_year"]),
         }
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import audit
 from ..errors import ServiceError, validation_error
@@ -200,7 +201,12 @@ def check(raw: bytes, kommun_id: int) -> Report:
         raise validation_error({"file": message}, message)
     label = {p: h.strip() for h, p in zip(headers, paths, strict=True) if p}
 
-    existing = {v.permit_number: v for v in db.session.scalars(select(Venue).where(Venue.kommun_id == kommun_id)).all()}
+    existing = {
+        v.permit_number: v
+        for v in db.session.scalars(
+            select(Venue).where(Venue.kommun_id == kommun_id).options(selectinload(Venue.responsible_servers))
+        ).all()
+    }
     seen: dict[str, int] = {}
     for index, record in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in record):

@@ -9,13 +9,14 @@ objects) because a venue with twenty years of history has hundreds of them.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Text, cast, func, or_, select
+from sqlalchemy import Select, Text, and_, bindparam, case, cast, func, or_, select
 
 from ..extensions import db
-from ..types import local_today, to_local
+from ..types import iso_utc, local_today, to_local
 from .models import PermitChange, Venue
 
 EVENT_TYPES = {
@@ -58,14 +59,41 @@ def _remark_count(checklist):
     return (func.length(text) - func.length(func.replace(text, REMARK_JSON, ""))) // len(REMARK_JSON)
 
 
-def _inspection_events(venue: Venue) -> tuple[list[dict], dict[int, dict[str, Any]]]:
-    """The inspections as events: one query for the visits, one each for participants, other
-    participants and the observation counts (plain rows, not ORM objects: this is the hot path)."""
+@cache
+def _statements() -> dict[str, Select]:
+    """The history's statements, built once with the venue (and its kommun) as bound parameters:
+    building a select and its cache key anew on every request cost more than running it."""
     from ..auth.models import Organisation, User
-    from ..inspections.models import KINDS, STATUSES, Inspection, InspectionParticipant, Observation, OtherParticipant
+    from ..cases.models import Case, CaseStep
+    from ..inspections.models import Inspection, InspectionParticipant, Observation, OtherParticipant
+    from ..trainings.models import OverservingTest, Training, TrainingParticipant, training_venue
 
-    inspections = db.session.execute(
+    venue_id, kommun_id = bindparam("venue_id"), bindparam("kommun_id")
+    # The observation counts of every visit, one row per visit, joined to the visits.
+    counts = (
         select(
+            Observation.inspection_id,
+            func.count().label("total"),
+            func.count(case((Observation.category == "overservering", 1))).label("overservering"),
+            *(func.count(case((Observation.intoxication_level == level, 1))).label(level) for level in LEVELS),
+        )
+        .join(Inspection, Inspection.id == Observation.inspection_id)
+        .where(Inspection.venue_id == venue_id, Observation.retracted.is_(False))
+        .group_by(Observation.inspection_id)
+        .subquery()
+    )
+    attended = (
+        select(func.count())
+        .where(
+            TrainingParticipant.training_id == Training.id,
+            TrainingParticipant.venue_id == venue_id,
+            TrainingParticipant.attended.is_(True),
+        )
+        .correlate(Training)
+        .scalar_subquery()
+    )
+    return {
+        "inspections": select(
             Inspection.id,
             Inspection.kind,
             Inspection.status,
@@ -74,46 +102,84 @@ def _inspection_events(venue: Venue) -> tuple[list[dict], dict[int, dict[str, An
             _remark_count(Inspection.checklist).label("remarks"),
             Inspection.intoxication_level,
             Inspection.signed_at,
-        ).where(Inspection.venue_id == venue.id)
-    ).all()
-    people: dict[int, list[dict]] = defaultdict(list)
-    for inspection_id, name, org_name, org_kind in db.session.execute(
-        select(InspectionParticipant.inspection_id, User.name, Organisation.name, Organisation.kind)
+            counts.c.total,
+            counts.c.overservering,
+            *(counts.c[level] for level in LEVELS),  # last: _inspection_events reads them by position
+        )
+        .outerjoin(counts, counts.c.inspection_id == Inspection.id)
+        .where(Inspection.venue_id == venue_id),
+        "participants": select(InspectionParticipant.inspection_id, User.name, Organisation.name, Organisation.kind)
         .join(Inspection, Inspection.id == InspectionParticipant.inspection_id)
         .join(User, User.id == InspectionParticipant.user_id)
         .join(Organisation, Organisation.id == InspectionParticipant.organisation_id)
-        .where(Inspection.venue_id == venue.id, InspectionParticipant.response != "declined")
-        .order_by(InspectionParticipant.id)
-    ):
+        .where(Inspection.venue_id == venue_id, InspectionParticipant.response != "declined")
+        .order_by(InspectionParticipant.id),
+        "others": select(OtherParticipant.inspection_id, OtherParticipant.name, OtherParticipant.organisation)
+        .join(Inspection, Inspection.id == OtherParticipant.inspection_id)
+        .where(Inspection.venue_id == venue_id)
+        .order_by(OtherParticipant.position, OtherParticipant.id),
+        "trainings": select(
+            Training.id,
+            Training.kind,
+            Training.title,
+            Training.starts_on,
+            Training.ends_on,
+            attended.label("attended"),
+        ).where(
+            Training.kommun_id == kommun_id,
+            or_(
+                Training.id.in_(select(training_venue.c.training_id).where(training_venue.c.venue_id == venue_id)),
+                Training.id.in_(
+                    select(TrainingParticipant.training_id).where(TrainingParticipant.venue_id == venue_id)
+                ),
+            ),
+        ),
+        "cases": select(
+            Case.id,
+            Case.status,
+            Case.diarienummer,
+            Case.summary,
+            Case.opened_at,
+            CaseStep.kind.label("step_kind"),
+            CaseStep.date.label("step_date"),
+            CaseStep.sanction,
+            CaseStep.deadline,
+        )
+        # The steps that set a case's date, sanction and status; a case without any comes with NULLs.
+        .outerjoin(CaseStep, and_(CaseStep.case_id == Case.id, CaseStep.kind.in_(("decision", "kommunicering"))))
+        .where(Case.venue_id == venue_id)
+        .order_by(CaseStep.date, CaseStep.id),
+        "permit_changes": select(PermitChange.id, PermitChange.changed_at, PermitChange.changes, User.name.label("by"))
+        .outerjoin(User, User.id == PermitChange.changed_by_id)
+        .where(PermitChange.venue_id == venue_id),
+        # Columns, not entities: an OverservingTest row would bring its venue (and that venue's servers).
+        "tests": select(
+            OverservingTest.id, OverservingTest.tested_on, OverservingTest.refused, OverservingTest.notes
+        ).where(OverservingTest.venue_id == venue_id),
+    }
+
+
+def _rows(name: str, venue: Venue, **params) -> list:
+    return db.session.execute(_statements()[name], {"venue_id": venue.id, **params}).all()
+
+
+def _inspection_events(venue: Venue) -> tuple[list[dict], dict[int, dict[str, Any]]]:
+    """The inspections as events: one query for the visits with their observation counts, one each
+    for participants and other participants (plain rows, not ORM objects: this is the hot path)."""
+    from ..inspections.models import KINDS, STATUSES
+
+    inspections = _rows("inspections", venue)
+    people: dict[int, list[dict]] = defaultdict(list)
+    for inspection_id, name, org_name, org_kind in _rows("participants", venue):
         people[inspection_id].append({"name": name, "organisation": org_name, "kind": org_kind})
     others: dict[int, list[dict]] = defaultdict(list)
-    for inspection_id, name, organisation in db.session.execute(
-        select(OtherParticipant.inspection_id, OtherParticipant.name, OtherParticipant.organisation)
-        .join(Inspection, Inspection.id == OtherParticipant.inspection_id)
-        .where(Inspection.venue_id == venue.id)
-        .order_by(OtherParticipant.position, OtherParticipant.id)
-    ):
+    for inspection_id, name, organisation in _rows("others", venue):
         others[inspection_id].append({"name": name, "organisation": organisation})
-    counts = db.session.execute(
-        select(Observation.inspection_id, Observation.category, Observation.intoxication_level, func.count())
-        .join(Inspection, Inspection.id == Observation.inspection_id)
-        .where(Inspection.venue_id == venue.id, Observation.retracted.is_(False))
-        .group_by(Observation.inspection_id, Observation.category, Observation.intoxication_level)
-    ).all()
-    by_inspection: dict[int, dict] = defaultdict(lambda: {"total": 0, "overservering": 0, "levels": defaultdict(int)})
-    for inspection_id, category, level, n in counts:
-        agg = by_inspection[inspection_id]
-        agg["total"] += n
-        if category == "overservering":
-            agg["overservering"] += n
-        if level:
-            agg["levels"][level] += n
 
     per_year: dict[int, dict[str, Any]] = {}
     events = []
     for inspection in inspections:
         day = _local_date(inspection.arrived_at or inspection.planned_start)
-        agg = by_inspection.get(inspection.id, {"total": 0, "overservering": 0, "levels": {}})
         signed = inspection.status == "signed"
         remarks = int(inspection.remarks or 0)
         if inspection.status == "cancelled":
@@ -137,8 +203,8 @@ def _inspection_events(venue: Venue) -> tuple[list[dict], dict[int, dict[str, An
                 "other_participants": others.get(inspection.id, []),
                 "outcome": outcome,
                 "remarks": remarks,
-                "observations": agg["total"],
-                "overservering_observations": agg["overservering"],
+                "observations": inspection.total or 0,
+                "overservering_observations": inspection.overservering or 0,
                 "intoxication_level": inspection.intoxication_level,
                 "signed": signed,
                 "signed_at": inspection.signed_at,
@@ -155,29 +221,15 @@ def _inspection_events(venue: Venue) -> tuple[list[dict], dict[int, dict[str, An
             year["inspections"] += 1
             if signed:
                 year["remarks"] += remarks
-            for level, n in agg["levels"].items():
-                if level in year["levels"]:
+            if inspection.total:
+                for level, n in zip(LEVELS, inspection[-len(LEVELS) :], strict=True):
                     year["levels"][level] += n
     return events, per_year
 
 
 def _training_events(venue: Venue) -> list[dict]:
-    from ..trainings.models import TRAINING_KINDS, Training, TrainingParticipant, training_venue
+    from ..trainings.models import TRAINING_KINDS
 
-    took_part = select(TrainingParticipant.training_id).where(TrainingParticipant.venue_id == venue.id)
-    linked = select(training_venue.c.training_id).where(training_venue.c.venue_id == venue.id)
-    trainings = db.session.execute(
-        select(Training.id, Training.kind, Training.title, Training.starts_on, Training.ends_on).where(
-            Training.kommun_id == venue.kommun_id, or_(Training.id.in_(linked), Training.id.in_(took_part))
-        )
-    ).all()
-    people = dict(
-        db.session.execute(
-            select(TrainingParticipant.training_id, func.count())
-            .where(TrainingParticipant.venue_id == venue.id, TrainingParticipant.attended.is_(True))
-            .group_by(TrainingParticipant.training_id)
-        ).all()
-    )
     return [
         {
             "type": "training",
@@ -187,49 +239,43 @@ def _training_events(venue: Venue) -> list[dict]:
             "kind": t.kind,
             "kind_label": TRAINING_KINDS.get(t.kind, t.kind),
             "ends_on": t.ends_on,
-            "participants_from_venue": people.get(t.id, 0),
+            "participants_from_venue": t.attended,
             "_sort": t.starts_on,
         }
-        for t in trainings
+        for t in _rows("trainings", venue, kommun_id=venue.kommun_id)
     ]
 
 
 def _case_events(venue: Venue) -> list[dict]:
-    from ..cases.models import CASE_STATUSES, SANCTIONS, Case, CaseStep
+    from ..cases.models import CASE_STATUSES, SANCTIONS
     from ..cases.services import status_on
 
-    cases = db.session.execute(
-        select(Case.id, Case.status, Case.diarienummer, Case.summary, Case.opened_at).where(Case.venue_id == venue.id)
-    ).all()
+    cases: dict[int, Any] = {}
     decisions: dict[int, tuple] = {}
     deadlines: dict[int, object] = {}
-    for case_id, kind, day, sanction, deadline in db.session.execute(
-        select(CaseStep.case_id, CaseStep.kind, CaseStep.date, CaseStep.sanction, CaseStep.deadline)
-        .join(Case, Case.id == CaseStep.case_id)
-        .where(Case.venue_id == venue.id, CaseStep.kind.in_(("decision", "kommunicering")))
-        .order_by(CaseStep.date, CaseStep.id)
-    ):
-        if kind == "decision":
-            decisions[case_id] = (day, sanction)  # the latest decision wins
-        else:
-            deadlines[case_id] = deadline
+    for row in _rows("cases", venue):  # steps oldest first
+        cases[row.id] = row
+        if row.step_kind == "decision":
+            decisions[row.id] = (row.step_date, row.sanction)  # the latest decision wins
+        elif row.step_kind == "kommunicering":
+            deadlines[row.id] = row.deadline
     events = []
     today = local_today()
-    for case in cases:
-        decided_on, sanction = decisions.get(case.id, (None, None))
-        day = decided_on or _local_date(case.opened_at)
-        status = status_on(case.status, deadlines.get(case.id), today)
+    for row in cases.values():
+        decided_on, sanction = decisions.get(row.id, (None, None))
+        day = decided_on or _local_date(row.opened_at)
+        status = status_on(row.status, deadlines.get(row.id), today)
         events.append(
             {
                 "type": "case",
                 "date": day,
-                "id": case.id,
-                "title": "Tillsynsärende" + (f" {case.diarienummer}" if case.diarienummer else ""),
+                "id": row.id,
+                "title": "Tillsynsärende" + (f" {row.diarienummer}" if row.diarienummer else ""),
                 "status": status,
                 "status_label": CASE_STATUSES.get(status, status),
-                "diarienummer": case.diarienummer,
-                "summary": case.summary,
-                "opened_on": _local_date(case.opened_at),
+                "diarienummer": row.diarienummer,
+                "summary": row.summary,
+                "opened_on": _local_date(row.opened_at),
                 "sanction": sanction,
                 "sanction_label": SANCTIONS.get(sanction) if sanction else None,
                 "decided_on": decided_on,
@@ -240,13 +286,6 @@ def _case_events(venue: Venue) -> list[dict]:
 
 
 def _permit_events(venue: Venue) -> list[dict]:
-    from ..auth.models import User
-
-    rows = db.session.execute(
-        select(PermitChange, User.name)
-        .outerjoin(User, User.id == PermitChange.changed_by_id)
-        .where(PermitChange.venue_id == venue.id)
-    ).all()
     return [
         {
             "type": "permit_change",
@@ -255,22 +294,14 @@ def _permit_events(venue: Venue) -> list[dict]:
             "title": "Tillståndet ändrat: "
             + ", ".join(FIELD_LABELS.get(path, path).lower() for path in sorted(change.changes or {})),
             "changes": change.changes,
-            "by": name,
+            "by": change.by,
             "_sort": change.changed_at,
         }
-        for change, name in rows
+        for change in _rows("permit_changes", venue)
     ]
 
 
 def _test_events(venue: Venue) -> list[dict]:
-    from ..trainings.models import OverservingTest
-
-    # Columns, not entities: an OverservingTest row would bring its venue (and that venue's servers).
-    tests = db.session.execute(
-        select(OverservingTest.id, OverservingTest.tested_on, OverservingTest.refused, OverservingTest.notes).where(
-            OverservingTest.venue_id == venue.id
-        )
-    ).all()
     return [
         {
             "type": "overserving_test",
@@ -281,7 +312,7 @@ def _test_events(venue: Venue) -> list[dict]:
             "notes": t.notes,
             "_sort": t.tested_on,
         }
-        for t in tests
+        for t in _rows("tests", venue)
     ]
 
 
@@ -318,6 +349,19 @@ def venue_history(venue: Venue, *, year: int | None = None, type: str | None = N
         "per_year": [per_year[y] for y in sorted(per_year)],
         "years": years,
     }
+
+
+def _json_value(value):
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def events_json(events: list[dict]) -> list[dict]:
+    """The events as JSON data: what audit.jsonable makes of them, one level deep only. Below it is
+    JSON already (participants are names, a permit change is stored JSON), and walking every nested
+    value cost as much as building the events."""
+    return [{key: _json_value(value) for key, value in event.items()} for event in events]
 
 
 def chart(per_year: list[dict], key: str, width: int = 480, height: int = 160) -> dict[str, Any]:

@@ -62,7 +62,8 @@ class Venue(db.Model):
         back_populates="venue",
         cascade="all, delete-orphan",
         order_by="ResponsibleServer.id",
-        lazy="selectin",
+        # Loaded on demand (queries that serialise venues ask for it with selectinload): as "selectin"
+        # every inspection list paid a query and objects for servers it never shows.
     )
 
 

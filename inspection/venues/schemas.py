@@ -143,30 +143,44 @@ class VenueHistoryOut(Out):
     per_year: list[dict[str, Any]]
 
 
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
 def venue_out(venue) -> dict:
     """The Venue object of API.md as JSON data."""
-    return VenueOut(
-        id=venue.id,
-        name=venue.name,
-        address=venue.address,
-        area=venue.area,
-        kommun=KommunRef(id=venue.kommun.id, name=venue.kommun.name),
-        permit_holder=venue.permit_holder,
-        org_number=venue.org_number,
-        permit_holder_email=venue.permit_holder_email,
-        permit=PermitOut(
-            number=venue.permit_number,
-            scope=venue.permit_scope,
-            kind=venue.permit_kind,
-            serving_hours=venue.serving_hours,
-            outdoor_serving_hours=venue.outdoor_serving_hours,
-            max_guests=venue.max_guests,
-            ordningsvakter_required=bool(venue.ordningsvakter_required),
-            valid_from=venue.valid_from,
-            valid_to=venue.valid_to,
-        ),
-        risk_class=venue.risk_class,
-        risk_class_reason=venue.risk_class_reason,
-        responsible_servers=[ResponsibleServerOut.model_validate(s) for s in venue.responsible_servers],
-        active=bool(venue.active),
-    ).model_dump(mode="json")
+    return venue_json(venue, venue.kommun.name, venue.responsible_servers)
+
+
+def venue_json(venue, kommun_name: str, servers) -> dict:
+    """The Venue object of API.md from a Venue or a row of its columns, the name of its kommun and its
+    responsible servers (objects or rows): VenueOut's fields as a plain dict (building the pydantic
+    models cost 30 µs a venue, 1.5 ms for a page of 50; a test keeps the two equal)."""
+    return {
+        "id": venue.id,
+        "name": venue.name,
+        "address": venue.address,
+        "area": venue.area,
+        "kommun": {"id": venue.kommun_id, "name": kommun_name},
+        "permit_holder": venue.permit_holder,
+        "org_number": venue.org_number,
+        "permit_holder_email": venue.permit_holder_email,
+        "permit": {
+            "number": venue.permit_number,
+            "scope": venue.permit_scope,
+            "kind": venue.permit_kind,
+            "serving_hours": venue.serving_hours,
+            "outdoor_serving_hours": venue.outdoor_serving_hours,
+            "max_guests": venue.max_guests,
+            "ordningsvakter_required": bool(venue.ordningsvakter_required),
+            "valid_from": _iso(venue.valid_from),
+            "valid_to": _iso(venue.valid_to),
+        },
+        "risk_class": venue.risk_class,
+        "risk_class_reason": venue.risk_class_reason,
+        "responsible_servers": [
+            {"id": s.id, "name": s.name, "birth_year": s.birth_year, "notified_on": _iso(s.notified_on)}
+            for s in servers
+        ],
+        "active": bool(venue.active),
+    }

@@ -261,3 +261,49 @@ def test_openapi_describes_the_venue_endpoints(client):
     assert {"get", "post"} <= set(spec["paths"]["/api/v1/venues"])
     assert {"get", "patch"} <= set(spec["paths"]["/api/v1/venues/{venue_id}"])
     assert "404" in spec["paths"]["/api/v1/venues/{venue_id}/history"]["get"]["responses"]
+
+
+def test_list_items_are_the_venue_object(api, inspector, make_venue, db_session):
+    """The list reads plain columns; each item must still be exactly what GET /venues/<id> answers
+    (and what the VenueOut schema makes of it)."""
+    from inspection.venues.models import ResponsibleServer
+    from inspection.venues.schemas import VenueOut
+
+    full = make_venue(
+        name="Krogen Full",
+        area="Centrum",
+        permit_holder_email="info@krogen.se",
+        outdoor_serving_hours="12:00-22:00",
+        valid_from=date(2024, 1, 1),
+        valid_to=date(2027, 12, 31),
+        ordningsvakter_required=True,
+        risk_class_reason="Stort ställe.",
+    )
+    full.responsible_servers.extend(
+        [
+            ResponsibleServer(name="Kim Berg", birth_year=1990, notified_on=date(2025, 3, 1)),
+            ResponsibleServer(name="Alex Ek", birth_year=1985),
+        ]
+    )
+    make_venue(name="Krogen Tom", max_guests=None, active=False)
+    db_session.flush()
+    api.as_user(inspector)
+    items = api.get("/api/v1/venues?q=krogen").get_json()["items"]
+    assert [item["name"] for item in items] == ["Krogen Full", "Krogen Tom"]
+    for item in items:
+        assert item == api.get(f"/api/v1/venues/{item['id']}").get_json()
+        assert item == VenueOut.model_validate(item).model_dump(mode="json")
+    assert [s["name"] for s in items[0]["responsible_servers"]] == ["Kim Berg", "Alex Ek"]
+    assert items[0]["responsible_servers"][0]["notified_on"] == "2025-03-01"
+    assert items[1]["responsible_servers"] == []
+
+
+@pytest.mark.parametrize("per_page", [1, 2, 3, 4])
+def test_total_counts_every_match_whatever_the_page(api, inspector, make_venue, per_page):
+    for name in ("BAR Ett", "Bar Två", "Vinbaren", "Café"):
+        make_venue(name=name)
+    api.as_user(inspector)
+    for page in (1, 2, 3, 4, 5):
+        answer = api.get(f"/api/v1/venues?q=bAr&per_page={per_page}&page={page}").get_json()
+        assert answer["total"] == 3  # the search ignores case, as before
+        assert len(answer["items"]) == max(0, min(per_page, 3 - (page - 1) * per_page))

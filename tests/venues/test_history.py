@@ -197,3 +197,70 @@ def test_long_history_page_shows_the_newest_and_offers_all(
     assert html.count('class="event event-inspection"') == 2
     html = client.get(f"/serveringsstallen/{venue.id}/historik?alla=1").get_data(as_text=True)
     assert html.count('class="event event-inspection"') == 3
+
+
+def test_events_json_is_what_jsonable_makes_of_them(busy_venue, db_session):
+    from inspection.audit import jsonable
+    from inspection.venues.history import events_json, venue_history
+
+    events = venue_history(busy_venue)["events"]
+    assert {e["type"] for e in events} == {"inspection", "training", "case", "permit_change", "overserving_test"}
+    assert events_json(events) == jsonable(events)
+
+
+def test_case_steps_the_latest_decision_wins_and_each_case_is_one_event(
+    api, inspector, make_venue, add_decision, manager, db_session
+):
+    from inspection.cases.models import Case, CaseStep
+
+    venue = make_venue()
+    case = add_decision(venue, date(2024, 2, 1), sanction="erinran")
+    case.steps.append(CaseStep(kind="decision", date=date(2024, 6, 1), by_id=manager.id, sanction="varning"))
+    db_session.add(Case(kommun_id=venue.kommun_id, venue_id=venue.id, status="open", summary="Utan steg"))
+    db_session.flush()
+    api.as_user(inspector)
+    cases = [e for e in _events(api, venue)["events"] if e["type"] == "case"]
+    assert len(cases) == 2
+    decided = next(e for e in cases if e["id"] == case.id)
+    assert (decided["sanction"], decided["date"]) == ("varning", "2024-06-01")
+    assert next(e for e in cases if e["id"] != case.id)["sanction"] is None
+
+
+def test_training_counts_only_attendants_from_the_venue(api, inspector, make_venue, db_session):
+    from inspection.trainings.models import TrainingParticipant
+
+    venue, other = make_venue(), make_venue()
+    training = Training(
+        kommun_id=venue.kommun_id,
+        kind="ansvarsfull_alkoholservering",
+        title="AAS",
+        starts_on=date(2025, 4, 7),
+        ends_on=date(2025, 4, 7),
+    )
+    db_session.add(training)
+    db_session.flush()
+    for i, (where, attended) in enumerate([(venue, True), (venue, True), (venue, False), (other, True)]):
+        db_session.add(
+            TrainingParticipant(
+                training_id=training.id,
+                position=i,
+                name=f"D {i}",
+                role="ordningsvakt",
+                venue_id=where.id,
+                attended=attended,
+            )
+        )
+    db_session.flush()
+    api.as_user(inspector)
+    (event,) = [e for e in _events(api, venue)["events"] if e["type"] == "training"]
+    assert event["participants_from_venue"] == 2
+
+
+def test_history_page_links_every_year_to_its_filter(client, login, inspector, busy_venue):
+    login(inspector)
+    html = client.get(f"/serveringsstallen/{busy_venue.id}/historik").get_data(as_text=True)
+    for year in (2024, 2025):
+        assert f'href="/serveringsstallen/{busy_venue.id}/historik?year={year}"' in html
+    html = client.get(f"/serveringsstallen/{busy_venue.id}/historik?year=2024").get_data(as_text=True)
+    assert "Samordnad tillsyn" in html
+    assert "AAS vår 2025" not in html

@@ -190,3 +190,22 @@ def test_every_error_shows_at_once(client, login, inspector):
     assert "TT:MM-TT:MM" in html
     assert "Rad 1: en serveringsansvarig måste vara minst 20 år." in html
     assert "Rad 2: födelseår ska vara fyra siffror." in html
+
+
+def test_list_counts_every_match_across_pages(client, login, inspector, make_venue, monkeypatch):
+    from inspection.venues import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    for name in ("BAR Ett", "Bar Två", "Vinbaren", "Café"):
+        make_venue(name=name)
+    login(inspector)
+    for page in (1, 2, 3):
+        html = client.get(f"/serveringsstallen/?q=bar&page={page}").get_data(as_text=True)
+        assert "3 serveringsställen" in html
+    html = client.get("/serveringsstallen/?q=bar&page=2").get_data(as_text=True)
+    assert "Vinbaren" in html
+    assert "BAR Ett" not in html
+    venue = make_venue(name="Ensam krog")
+    html = client.get("/serveringsstallen/?q=ensam").get_data(as_text=True)
+    assert "1 serveringsställe<" in html
+    assert f'href="/serveringsstallen/{venue.id}"' in html
