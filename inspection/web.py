@@ -37,7 +37,7 @@ def index():
     """Start page: tonight's round first, then what waits for the user (invitations, signatures, overdue)."""
     if current_user.is_admin:
         return redirect(url_for("admin.users"))
-    from .inspections.models import Inspection, InspectionParticipant
+    from .inspections.models import Inspection, InspectionParticipant, Signature
     from .inspections.scheduling import MAX_VISIT_LENGTH
 
     now = types.utcnow()
@@ -50,12 +50,9 @@ def index():
     # inspection (policy.inspection_filter), so the lists are driven by a correlated EXISTS on the
     # participation and by the indexed time window; the kommun-wide OR of inspection_filter made the
     # planners walk a big kommun's whole history (48 ms at Stockholm's size on SQLite).
-    base = select(Inspection).options(
-        selectinload(Inspection.participants),
-        selectinload(Inspection.other_participants),
-        selectinload(Inspection.signatures),
-        selectinload(Inspection.round),
-    )
+    # Each list loads only what its section shows: names of who takes part for tonight and the
+    # invitations, the round for invitations, nothing more for the rows of upcoming and to-sign.
+    who = (selectinload(Inspection.participants), selectinload(Inspection.other_participants))
 
     def taking_part(*response):
         return (
@@ -68,13 +65,14 @@ def index():
             .exists()
         )
 
-    mine = base.where(taking_part(InspectionParticipant.response != "declined"))
+    mine = select(Inspection).where(taking_part(InspectionParticipant.response != "declined"))
     tonight = db.session.scalars(
         mine.where(
             Inspection.planned_start < tonight_end,
             Inspection.planned_start >= tonight_start - MAX_VISIT_LENGTH,
             Inspection.planned_end > tonight_start,
         )
+        .options(*who)
         .order_by(Inspection.planned_start, Inspection.id)
         .limit(30)
     ).all()
@@ -88,7 +86,8 @@ def index():
         .limit(30)
     ).all()
     invitations = db.session.scalars(
-        base.where(
+        select(Inspection)
+        .where(
             Inspection.id.in_(
                 select(InspectionParticipant.inspection_id).where(
                     InspectionParticipant.user_id == current_user.id, InspectionParticipant.response == "invited"
@@ -97,16 +96,25 @@ def index():
             Inspection.status.in_(("planned", "in_progress")),
             Inspection.planned_end >= now,
         )
+        .options(*who, selectinload(Inspection.round))
         .order_by(Inspection.planned_start, Inspection.id)
         .limit(30)
     ).all()
-    to_sign = [
-        i
-        for i in db.session.scalars(
-            mine.where(Inspection.status == "awaiting_signatures").order_by(Inspection.planned_start).limit(100)
-        ).all()
-        if not any(s.user_id == current_user.id for s in i.signatures)
-    ]
+    signed_by_me = (
+        select(Signature.id)
+        .where(
+            Signature.inspection_id == Inspection.id,
+            Signature.user_id == current_user.id,
+            Signature.amendment_id.is_(None),
+            Signature.voided_at.is_(None),
+        )
+        .exists()
+    )
+    to_sign = db.session.scalars(
+        mine.where(Inspection.status == "awaiting_signatures", ~signed_by_me)
+        .order_by(Inspection.planned_start, Inspection.id)
+        .limit(100)
+    ).all()
     extra_sections = []
     for provider in current_app.extensions.get("start_page_sections", []):
         extra_sections.extend(provider(current_user))
@@ -120,8 +128,6 @@ def index():
         else:
             seen_rounds[i.round_id] = {"round": i.round, "stops": [i]}
             invitation_groups.append(seen_rounds[i.round_id])
-    # The invitations are shown above with answer buttons; the scheduling area's link list repeats them.
-    extra_sections = [s for s in extra_sections if s.get("title") != "Svara på inbjudan"]
     return render_template(
         "main/index.html",
         tonight=tonight,

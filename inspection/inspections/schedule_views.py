@@ -118,61 +118,6 @@ def _apply_time_errors(form, fields: dict | None) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Start page: invitations to answer
-
-
-def _invitation_section(user) -> list[dict]:
-    if not user.is_authenticated or user.is_admin:
-        return []
-    invited = db.session.scalars(
-        select(Inspection)
-        .join(InspectionParticipant, InspectionParticipant.inspection_id == Inspection.id)
-        .where(
-            InspectionParticipant.user_id == user.id,
-            InspectionParticipant.response == "invited",
-            Inspection.status.in_(scheduling.OPEN_STATUSES),
-            Inspection.planned_end >= utcnow(),
-        )
-        .options(selectinload(Inspection.round))
-        .order_by(Inspection.planned_start)
-        .limit(30)
-    ).all()
-    if not invited:
-        return []
-    from ..types import fmt_date, fmt_time
-
-    items, rounds_seen = [], set()
-    for i in invited:
-        when = f"{fmt_date(i.planned_start.astimezone(STOCKHOLM))} {fmt_time(i.planned_start)}"
-        if i.round_id is not None:
-            if i.round_id in rounds_seen:
-                continue
-            rounds_seen.add(i.round_id)
-            count = sum(1 for j in invited if j.round_id == i.round_id)
-            items.append(
-                {
-                    "text": f"{when} – {i.round.title} ({count} ställen): acceptera eller avböj",
-                    "url": url_for("inspections.round_page", round_id=i.round_id),
-                }
-            )
-        else:
-            items.append(
-                {
-                    "text": f"{when} – {i.venue.name}: acceptera eller avböj",
-                    "url": url_for("inspections.respond_page", inspection_id=i.id),
-                }
-            )
-    return [{"title": "Svara på inbjudan", "items": items}]
-
-
-@bp.record_once
-def _register_start_section(state) -> None:
-    from ..web import register_start_section
-
-    register_start_section(state.app, _invitation_section)
-
-
-# ---------------------------------------------------------------------------------------------
 # Calendar (kommun) and my inspections (everybody)
 
 
