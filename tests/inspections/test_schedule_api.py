@@ -290,3 +290,44 @@ def test_session_caller_needs_csrf(client, login, inspector, make_venue):
         "/api/v1/inspections", json=_body(venue, inspector), headers={"X-CSRFToken": csrf_token(client)}
     )
     assert response.status_code == 201
+
+
+def test_list_items_are_the_summaries_of_the_inspections(
+    api, inspector, police, make_user, make_inspection, db_session
+):
+    """The list reads plain columns (for speed); every item must still be exactly the summary that
+    the full object starts with, participants and other participants in their order."""
+    from inspection.inspections.models import OtherParticipant
+    from inspection.inspections.schemas import summary_out
+
+    colleague = make_user("inspector", name="Åsa Öberg")
+    first = make_inspection(participants=[inspector, police, colleague], diarienummer="DNR 2026/17")
+    first.other_participants.extend(
+        [
+            OtherParticipant(name="Räddningstjänst", organisation="Brandkåren", position=1),
+            OtherParticipant(name="Skatteverket", organisation="SKV", position=0),
+        ]
+    )
+    second = make_inspection(participants=[inspector], police_response="invited")
+    make_inspection(participants=[colleague])  # another inspector's, same kommun: listed too
+    db_session.flush()
+    db_session.expire_all()
+
+    items = api.as_user(inspector).get("/api/v1/inspections?per_page=200").get_json()["items"]
+    by_id = {item["id"]: item for item in items}
+    assert {first.id, second.id} <= set(by_id)
+    for inspection in (first, second):
+        assert by_id[inspection.id] == summary_out(db_session.get(type(inspection), inspection.id))
+    assert [o["name"] for o in by_id[first.id]["other_participants"]] == ["Skatteverket", "Räddningstjänst"]
+
+    police_items = api.as_user(police).get("/api/v1/inspections").get_json()["items"]
+    assert [i["id"] for i in police_items] == [first.id]  # only where the officer takes part
+
+
+def test_list_total_is_right_on_every_page_and_past_the_end(api, inspector, make_inspection):
+    for _ in range(3):
+        make_inspection(participants=[inspector])
+    api.as_user(inspector)
+    pages = [api.get(f"/api/v1/inspections?per_page=2&page={page}").get_json() for page in (1, 2, 3, 99)]
+    assert [len(p["items"]) for p in pages] == [2, 1, 0, 0]
+    assert [p["total"] for p in pages] == [3, 3, 3, 3]

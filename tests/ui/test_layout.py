@@ -225,3 +225,62 @@ def test_police_sees_invitations_first_with_one_tap_answers(
     )
     assert response.status_code == 200
     assert "Inbjudningar att svara på" not in client.get("/").get_data(as_text=True)
+
+
+def test_to_sign_lists_only_protocols_waiting_for_my_signature(
+    client, login, inspector, police, make_user, make_venue, make_inspection, db_session
+):
+    from inspection.inspections.models import Signature
+
+    def awaiting(name, participants, **kwargs):
+        return make_inspection(
+            venue=make_venue(name=name),
+            participants=participants,
+            start=_evening(20) - timedelta(days=3),
+            status="awaiting_signatures",
+            **kwargs,
+        )
+
+    def sign(inspection, user, **kwargs):
+        db_session.add(
+            Signature(
+                inspection_id=inspection.id,
+                user_id=user.id,
+                organisation_id=user.organisation_id,
+                content_hash="0" * 64,
+                **kwargs,
+            )
+        )
+
+    awaiting("Väntar På Mig", [inspector, police])
+    sign(awaiting("Redan Signerad", [inspector, police]), inspector)
+    # A signature voided when the protocol was reopened no longer counts: it must be signed again.
+    sign(awaiting("Öppnad Igen", [inspector, police]), inspector, voided_at=utcnow())
+    sign(awaiting("Bara Polisen Har Signerat", [inspector, police]), police)
+    awaiting("Annans Protokoll", [make_user("inspector", name="Kollegan")])
+    declined = awaiting("Avböjd", [inspector, police], police_response="declined")
+    db_session.flush()
+
+    login(police)
+    html = client.get("/").get_data(as_text=True)
+    to_sign = html[html.find('id="sign-h"') :]
+    to_sign = to_sign[: to_sign.find("</section>")]
+    assert "Väntar På Mig" in to_sign
+    assert "Öppnad Igen" in to_sign
+    assert "Redan Signerad" in to_sign  # the inspector signed it; the police officer has not
+    assert "Bara Polisen Har Signerat" not in to_sign
+    assert "Annans Protokoll" not in to_sign
+    assert "Avböjd" not in to_sign
+    assert f"/tillsyn/{declined.id}/" not in html
+
+    client.post("/logout", data={"csrf_token": csrf_token(client)})
+    login(inspector)
+    html = client.get("/").get_data(as_text=True)
+    to_sign = html[html.find('id="sign-h"') :]
+    to_sign = to_sign[: to_sign.find("</section>")]
+    assert "Väntar På Mig" in to_sign
+    assert "Öppnad Igen" in to_sign
+    assert "Bara Polisen Har Signerat" in to_sign
+    assert "Redan Signerad" not in to_sign
+    assert "Annans Protokoll" not in to_sign
+    assert "Avböjd" in to_sign  # the police officer declined; the inspector still signs
