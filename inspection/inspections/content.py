@@ -63,3 +63,24 @@ def amendment_content(amendment) -> dict[str, Any]:
         "author_id": amendment.author_id,
         "created_at": iso_utc(amendment.created_at),
     }
+
+
+def venue_snapshot(venue) -> dict[str, Any]:
+    """The venue's details as the protocol PDF prints them. Taken at the first signature and kept
+    with the protocol (Inspection.signed_venue): a later change to the venue (a new permit holder, a
+    new name) must not change a signed protocol's document."""
+    from ..venues.models import PERMIT_KINDS, SCOPES
+
+    return {
+        "name": venue.name,
+        "address": venue.address,
+        "permit_holder": venue.permit_holder,
+        "org_number": venue.org_number,
+        "permit_number": venue.permit_number,
+        "permit_scope": SCOPES.get(venue.permit_scope, venue.permit_scope),
+        "permit_kind": PERMIT_KINDS.get(venue.permit_kind, venue.permit_kind),
+        "serving_hours": venue.serving_hours,
+        "outdoor_serving_hours": venue.outdoor_serving_hours,
+        "max_guests": venue.max_guests,
+        "ordningsvakter_required": venue.ordningsvakter_required,
+    }

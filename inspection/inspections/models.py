@@ -169,6 +169,9 @@ class Inspection(db.Model):
     #: the canonical content that content_hash was computed from (what was signed). Deferred: it is
     #: the largest column and only the PDF reads it (lists of inspections would decode it per row).
     signed_content: Mapped[dict | None] = mapped_column(JSON, deferred=True)
+    #: the venue's details at the first signature, as the PDF prints them (content.venue_snapshot);
+    #: null for a protocol not yet signed, or signed before the snapshot was kept
+    signed_venue: Mapped[dict | None] = mapped_column(JSON, deferred=True)
     first_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: when the last accepted participant signed
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

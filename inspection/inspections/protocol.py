@@ -28,7 +28,7 @@ from ..errors import ServiceError, conflict, forbidden, locked, not_found, valid
 from ..extensions import db
 from ..policy import may
 from ..types import utcnow
-from .content import amendment_content, canonical_content, content_hash, observation_dict
+from .content import amendment_content, canonical_content, content_hash, observation_dict, venue_snapshot
 from .models import CHECKLIST_ITEMS, Amendment, Inspection, InspectionParticipant, Observation, Signature
 from .verification import make_code
 
@@ -350,6 +350,7 @@ def sign(actor, inspection: Inspection, password: str) -> tuple[Signature, bool]
     if first:
         content = canonical_content(inspection)
         inspection.signed_content = content
+        inspection.signed_venue = venue_snapshot(inspection.venue)
         inspection.content_hash = content_hash(content)
         inspection.first_signed_at = now
         inspection.status = "awaiting_signatures"
@@ -408,6 +409,7 @@ def reopen(actor, inspection: Inspection, reason: str) -> Inspection:
     inspection.status = "in_progress"
     inspection.content_hash = None
     inspection.signed_content = None
+    inspection.signed_venue = None
     inspection.first_signed_at = None
     db.session.flush()
     db.session.expire(inspection, ["signatures"])

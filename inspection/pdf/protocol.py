@@ -67,6 +67,7 @@ def load_inspections(ids: Sequence[int]) -> list:
         .where(Inspection.id.in_(list(ids)))
         .options(
             undefer(Inspection.signed_content),
+            undefer(Inspection.signed_venue),
             selectinload(Inspection.kommun),
             selectinload(Inspection.participants),
             selectinload(Inspection.other_participants),
@@ -101,6 +102,7 @@ def visit_date(inspection) -> date:
 def protocol_data(inspection, *, base_url: str = "", upload_folder: str | None = None) -> dict:
     """Everything the protocol PDF prints, as a plain dict (no database access after this)."""
     from ..inspections import verification
+    from ..inspections.content import venue_snapshot
     from ..inspections.models import (
         CHECKLIST_FOR_KIND,
         CHECKLIST_ITEMS,
@@ -109,7 +111,6 @@ def protocol_data(inspection, *, base_url: str = "", upload_folder: str | None =
         KINDS,
         OBSERVATION_CATEGORIES,
     )
-    from ..venues.models import PERMIT_KINDS, SCOPES
 
     if upload_folder is None:
         from flask import current_app
@@ -196,7 +197,6 @@ def protocol_data(inspection, *, base_url: str = "", upload_folder: str | None =
     police_areas = sorted({p["organisation"] for p in participants if p["kind"] == "polis"})
     joint = inspection.kind == "samordnad" or bool(police_areas)
 
-    venue = inspection.venue
     signed = inspection.status == "signed"
     code = inspection.verification_code
     if signed and not code and inspection.content_hash:
@@ -242,19 +242,11 @@ def protocol_data(inspection, *, base_url: str = "", upload_folder: str | None =
         "visit_date": visit_date(inspection),
         "planned_start": inspection.planned_start,
         "planned_end": inspection.planned_end,
-        "venue": {
-            "name": venue.name,
-            "address": venue.address,
-            "permit_holder": venue.permit_holder,
-            "org_number": venue.org_number,
-            "permit_number": venue.permit_number,
-            "permit_scope": SCOPES.get(venue.permit_scope, venue.permit_scope),
-            "permit_kind": PERMIT_KINDS.get(venue.permit_kind, venue.permit_kind),
-            "serving_hours": venue.serving_hours,
-            "outdoor_serving_hours": venue.outdoor_serving_hours,
-            "max_guests": venue.max_guests,
-            "ordningsvakter_required": venue.ordningsvakter_required,
-        },
+        # A signed protocol prints the venue as it was at the first signature (older ones, signed
+        # before the snapshot was kept, print the venue as it is now).
+        "venue": inspection.signed_venue
+        if frozen and isinstance(inspection.signed_venue, dict)
+        else venue_snapshot(inspection.venue),
         "arrived_at": _iso(protocol["arrived_at"]),
         "left_at": _iso(protocol["left_at"]),
         "contact_person": protocol["contact_person"],

@@ -241,3 +241,45 @@ def test_documents_page_of_a_draft(client, login, police, protocol):
     assert f"/tillsyn/{protocol.id}/protokoll.pdf" in html
     assert "märkt UTKAST" in html
     assert "Spara datum" not in html
+
+
+def test_signed_pdf_keeps_the_venue_as_it_was_at_signing(app, api, db_session, inspector, police, protocol):
+    """A venue renamed or sold after the visit must not change the signed protocol's document."""
+    from inspection.inspections import protocol as service
+    from tests.conftest import PASSWORD
+
+    api.as_user(inspector).post(f"/api/v1/inspections/{protocol.id}/signatures", json={"password": PASSWORD})
+    api.as_user(police).post(f"/api/v1/inspections/{protocol.id}/signatures", json={"password": PASSWORD})
+    before = api.get(f"/api/v1/inspections/{protocol.id}/protocol.pdf").data
+    assert "Krogen X AB" in pdf_text(before)
+
+    venue = protocol.venue
+    venue.name, venue.permit_holder = "Nya Namnet", "Köparen AB"
+    db_session.flush()
+    after = api.get(f"/api/v1/inspections/{protocol.id}/protocol.pdf").data
+    assert after == before
+    assert "Köparen AB" not in pdf_text(after)
+
+    # Reopening (here: a second protocol, signed by the inspector, not yet by the police) drops the snapshot with the
+    # signed content; the draft prints the venue as it is now, and the next signature takes it anew.
+    draft = type(protocol)(
+        kommun_id=protocol.kommun_id,
+        venue=venue,
+        kind=protocol.kind,
+        planned_start=protocol.planned_start,
+        planned_end=protocol.planned_end,
+        status="in_progress",
+    )
+    for user in (inspector, police):
+        draft.participants.append(
+            type(protocol.participants[0])(user=user, organisation_id=user.organisation_id, response="accepted")
+        )
+    db_session.add(draft)
+    db_session.flush()
+    with app.test_request_context():
+        service.sign(inspector, service.load_inspection(inspector, draft.id, "sign"), PASSWORD)
+        db_session.flush()
+        assert draft.signed_venue["permit_holder"] == "Köparen AB"
+        service.reopen(inspector, draft, "Fel gästantal")
+        db_session.flush()
+    assert draft.signed_venue is None
