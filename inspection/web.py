@@ -4,6 +4,7 @@ template helpers, and the error pages."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 from flask import (
     Blueprint,
@@ -19,7 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
@@ -32,12 +33,76 @@ from .forms import EmptyForm
 bp = Blueprint("main", __name__)
 
 
+@cache
+def _start_page_statements() -> dict:
+    """The start page's lists, built once with the user and the times as bound parameters (building
+    them and their cache keys on every request cost more than running them).
+
+    Every list is of inspections the user takes part in, and a participant may always see the
+    inspection (policy.inspection_filter), so the lists are driven by a correlated EXISTS on the
+    participation and by the indexed time window; the kommun-wide OR of inspection_filter made the
+    planners walk a big kommun's whole history (48 ms at Stockholm's size on SQLite). Each list loads
+    only what its section shows: who takes part for tonight and the invitations, the round for the
+    invitations, nothing more for the rows of upcoming and to-sign."""
+    from .inspections.models import Inspection, InspectionParticipant, Signature
+
+    me = bindparam("me")
+    who = (selectinload(Inspection.participants), selectinload(Inspection.other_participants))
+    taking_part = (
+        select(InspectionParticipant.id)
+        .where(
+            InspectionParticipant.inspection_id == Inspection.id,
+            InspectionParticipant.user_id == me,
+            InspectionParticipant.response != "declined",
+        )
+        .exists()
+    )
+    signed_by_me = (
+        select(Signature.id)
+        .where(
+            Signature.inspection_id == Inspection.id,
+            Signature.user_id == me,
+            Signature.amendment_id.is_(None),
+            Signature.voided_at.is_(None),
+        )
+        .exists()
+    )
+    mine = select(Inspection).where(taking_part).order_by(Inspection.planned_start, Inspection.id)
+    return {
+        "tonight": mine.where(
+            Inspection.planned_start < bindparam("tonight_end"),
+            Inspection.planned_start >= bindparam("window_start"),
+            Inspection.planned_end > bindparam("tonight_start"),
+        )
+        .options(*who)
+        .limit(30),
+        "upcoming": mine.where(
+            Inspection.planned_start >= bindparam("tonight_end"),
+            Inspection.planned_start <= bindparam("horizon"),
+            Inspection.status.in_(("planned", "in_progress")),
+        ).limit(30),
+        "invitations": select(Inspection)
+        .where(
+            Inspection.id.in_(
+                select(InspectionParticipant.inspection_id).where(
+                    InspectionParticipant.user_id == me, InspectionParticipant.response == "invited"
+                )
+            ),
+            Inspection.status.in_(("planned", "in_progress")),
+            Inspection.planned_end >= bindparam("now"),
+        )
+        .options(*who, selectinload(Inspection.round))
+        .order_by(Inspection.planned_start, Inspection.id)
+        .limit(30),
+        "to_sign": mine.where(Inspection.status == "awaiting_signatures", ~signed_by_me).limit(100),
+    }
+
+
 @bp.get("/")
 def index():
     """Start page: tonight's round first, then what waits for the user (invitations, signatures, overdue)."""
     if current_user.is_admin:
         return redirect(url_for("admin.users"))
-    from .inspections.models import Inspection, InspectionParticipant, Signature
     from .inspections.scheduling import MAX_VISIT_LENGTH
 
     now = types.utcnow()
@@ -46,75 +111,20 @@ def index():
     evening_day = (now - timedelta(hours=6)).astimezone(types.STOCKHOLM).date()
     day_start, day_end = types.local_day_bounds(evening_day)
     tonight_start, tonight_end = day_start + timedelta(hours=6), day_end + timedelta(hours=6)
-    # Every list here is of inspections the user takes part in, and a participant may always see the
-    # inspection (policy.inspection_filter), so the lists are driven by a correlated EXISTS on the
-    # participation and by the indexed time window; the kommun-wide OR of inspection_filter made the
-    # planners walk a big kommun's whole history (48 ms at Stockholm's size on SQLite).
-    # Each list loads only what its section shows: names of who takes part for tonight and the
-    # invitations, the round for invitations, nothing more for the rows of upcoming and to-sign.
-    who = (selectinload(Inspection.participants), selectinload(Inspection.other_participants))
-
-    def taking_part(*response):
-        return (
-            select(InspectionParticipant.id)
-            .where(
-                InspectionParticipant.inspection_id == Inspection.id,
-                InspectionParticipant.user_id == current_user.id,
-                *response,
-            )
-            .exists()
-        )
-
-    mine = select(Inspection).where(taking_part(InspectionParticipant.response != "declined"))
-    tonight = db.session.scalars(
-        mine.where(
-            Inspection.planned_start < tonight_end,
-            Inspection.planned_start >= tonight_start - MAX_VISIT_LENGTH,
-            Inspection.planned_end > tonight_start,
-        )
-        .options(*who)
-        .order_by(Inspection.planned_start, Inspection.id)
-        .limit(30)
-    ).all()
-    upcoming = db.session.scalars(
-        mine.where(
-            Inspection.planned_start >= tonight_end,
-            Inspection.planned_start <= now + timedelta(days=14),
-            Inspection.status.in_(("planned", "in_progress")),
-        )
-        .order_by(Inspection.planned_start, Inspection.id)
-        .limit(30)
-    ).all()
-    invitations = db.session.scalars(
-        select(Inspection)
-        .where(
-            Inspection.id.in_(
-                select(InspectionParticipant.inspection_id).where(
-                    InspectionParticipant.user_id == current_user.id, InspectionParticipant.response == "invited"
-                )
-            ),
-            Inspection.status.in_(("planned", "in_progress")),
-            Inspection.planned_end >= now,
-        )
-        .options(*who, selectinload(Inspection.round))
-        .order_by(Inspection.planned_start, Inspection.id)
-        .limit(30)
-    ).all()
-    signed_by_me = (
-        select(Signature.id)
-        .where(
-            Signature.inspection_id == Inspection.id,
-            Signature.user_id == current_user.id,
-            Signature.amendment_id.is_(None),
-            Signature.voided_at.is_(None),
-        )
-        .exists()
-    )
-    to_sign = db.session.scalars(
-        mine.where(Inspection.status == "awaiting_signatures", ~signed_by_me)
-        .order_by(Inspection.planned_start, Inspection.id)
-        .limit(100)
-    ).all()
+    params = {
+        "me": current_user.id,
+        "now": now,
+        "tonight_start": tonight_start,
+        "tonight_end": tonight_end,
+        # no visit is longer than a day: an index range on planned_start finds tonight's
+        "window_start": tonight_start - MAX_VISIT_LENGTH,
+        "horizon": now + timedelta(days=14),
+    }
+    statements = _start_page_statements()
+    tonight = db.session.scalars(statements["tonight"], params).all()
+    upcoming = db.session.scalars(statements["upcoming"], params).all()
+    invitations = db.session.scalars(statements["invitations"], params).all()
+    to_sign = db.session.scalars(statements["to_sign"], params).all()
     extra_sections = []
     for provider in current_app.extensions.get("start_page_sections", []):
         extra_sections.extend(provider(current_user))

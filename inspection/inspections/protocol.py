@@ -16,9 +16,10 @@ commit (the request does).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -67,6 +68,17 @@ FULL = (
 PARTICIPANTS = (selectinload(Inspection.participants),)
 
 
+@cache
+def _load_statement(full: bool, for_update: bool):
+    """Built once per kind (the options make building it and its cache key cost more than the query)."""
+    stmt = (
+        select(Inspection).where(Inspection.id == bindparam("inspection_id")).options(*(FULL if full else PARTICIPANTS))
+    )
+    if for_update:
+        stmt = stmt.with_for_update(of=Inspection).execution_options(populate_existing=True)
+    return stmt
+
+
 def load_inspection(
     actor, inspection_id: Any, need: str = "view", *, for_update: bool = False, full: bool = True
 ) -> Inspection:
@@ -80,10 +92,7 @@ def load_inspection(
         key = int(inspection_id)
     except (TypeError, ValueError):
         raise not_found() from None
-    stmt = select(Inspection).where(Inspection.id == key).options(*(FULL if full else PARTICIPANTS))
-    if for_update:
-        stmt = stmt.with_for_update(of=Inspection).execution_options(populate_existing=True)
-    inspection = db.session.scalars(stmt).first()
+    inspection = db.session.scalars(_load_statement(full, for_update), {"inspection_id": key}).first()
     if inspection is None or not may(actor, "view", inspection):
         raise not_found()
     if need != "view" and not may(actor, need, inspection):

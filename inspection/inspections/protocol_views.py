@@ -8,10 +8,12 @@ Signing and reopening are plain forms: they need the server and a deliberate act
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 from wtforms import PasswordField, TextAreaField
 from wtforms.validators import DataRequired
@@ -134,13 +136,12 @@ def _context(inspection: Inspection) -> dict:
     }
 
 
-def _load(inspection_id: int) -> Inspection:
-    """The inspection with everything the page shows loaded up front (no lazy loads), or 404."""
-    # Kept in a variable: the session holds loaded objects only while something refers to them,
-    # and get_or_404 below must find this one (with its relationships) in the identity map.
-    loaded = db.session.scalars(
+@cache
+def _page_statement():
+    """The page's inspection with everything it shows, built once (see protocol._load_statement)."""
+    return (
         select(Inspection)
-        .where(Inspection.id == inspection_id)
+        .where(Inspection.id == bindparam("inspection_id"))
         .options(
             selectinload(Inspection.participants),
             selectinload(Inspection.other_participants),
@@ -151,7 +152,14 @@ def _load(inspection_id: int) -> Inspection:
             # The venue comes joined with the inspection row (its default); only its servers need a query.
             joinedload(Inspection.venue).selectinload(Venue.responsible_servers),
         )
-    ).first()
+    )
+
+
+def _load(inspection_id: int) -> Inspection:
+    """The inspection with everything the page shows loaded up front (no lazy loads), or 404."""
+    # Kept in a variable: the session holds loaded objects only while something refers to them,
+    # and get_or_404 below must find this one (with its relationships) in the identity map.
+    loaded = db.session.scalars(_page_statement(), {"inspection_id": inspection_id}).first()
     inspection = get_or_404(Inspection, inspection_id)  # found in the identity map while `loaded` holds it
     del loaded
     return inspection

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 from typing import Literal
 
 from flask import jsonify
 from flask_login import current_user
 from pydantic import AwareDatetime, Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..api import json_body, paginate, query_args, route, validate, with_etag
 from ..auth.models import Organisation, User
@@ -16,7 +17,7 @@ from ..errors import forbidden, validation_error
 from ..extensions import db
 from ..policy import get_or_404, inspection_filter
 from ..schemas import In, Name, Page, Text
-from ..types import local_day_bounds
+from ..types import iso_utc, local_day_bounds
 from ..venues.models import Venue
 from . import scheduling
 from .models import Inspection, InspectionParticipant, OtherParticipant
@@ -104,14 +105,12 @@ def inspections_list():
     return jsonify(paginate(stmt, summaries))
 
 
-def summaries(ids: list[int]) -> list[dict]:
-    """InspectionSummaryOut of these inspections, in this order, read with three plain selects of
-    the columns shown: loading whole Inspection, Venue, User and Organisation objects for a page of
-    50 cost four times as much as the SQL (the police officer's list)."""
-    if not ids:
-        return []
-    rows = db.session.execute(
-        select(
+@cache
+def _summary_statements() -> dict:
+    """The three selects of `summaries`, built once with the ids as an expanding parameter."""
+    ids = bindparam("ids", expanding=True)
+    return {
+        "rows": select(
             Inspection.id,
             Inspection.venue_id,
             Venue.name,
@@ -124,11 +123,8 @@ def summaries(ids: list[int]) -> list[dict]:
             Inspection.version,
         )
         .join(Venue, Venue.id == Inspection.venue_id)
-        .where(Inspection.id.in_(ids))
-    ).all()
-    people: dict[int, list[dict]] = {i: [] for i in ids}
-    for inspection_id, response, comment, user_id, user_name, org_id, org_name, org_kind in db.session.execute(
-        select(
+        .where(Inspection.id.in_(ids)),
+        "people": select(
             InspectionParticipant.inspection_id,
             InspectionParticipant.response,
             InspectionParticipant.comment,
@@ -141,7 +137,24 @@ def summaries(ids: list[int]) -> list[dict]:
         .join(User, User.id == InspectionParticipant.user_id)
         .join(Organisation, Organisation.id == InspectionParticipant.organisation_id)
         .where(InspectionParticipant.inspection_id.in_(ids))
-        .order_by(InspectionParticipant.id)
+        .order_by(InspectionParticipant.id),
+        "others": select(OtherParticipant.inspection_id, OtherParticipant.name, OtherParticipant.organisation)
+        .where(OtherParticipant.inspection_id.in_(ids))
+        .order_by(OtherParticipant.position),
+    }
+
+
+def summaries(ids: list[int]) -> list[dict]:
+    """InspectionSummaryOut of these inspections, in this order, read with three plain selects of
+    the columns shown: loading whole Inspection, Venue, User and Organisation objects for a page of
+    50 cost four times as much as the SQL (the police officer's list)."""
+    if not ids:
+        return []
+    statements, params = _summary_statements(), {"ids": list(ids)}
+    rows = db.session.execute(statements["rows"], params).all()
+    people: dict[int, list[dict]] = {i: [] for i in ids}
+    for inspection_id, response, comment, user_id, user_name, org_id, org_name, org_kind in db.session.execute(
+        statements["people"], params
     ):
         people[inspection_id].append(
             {
@@ -152,29 +165,25 @@ def summaries(ids: list[int]) -> list[dict]:
             }
         )
     others: dict[int, list[dict]] = {i: [] for i in ids}
-    for inspection_id, name, organisation in db.session.execute(
-        select(OtherParticipant.inspection_id, OtherParticipant.name, OtherParticipant.organisation)
-        .where(OtherParticipant.inspection_id.in_(ids))
-        .order_by(OtherParticipant.position)
-    ):
+    for inspection_id, name, organisation in db.session.execute(statements["others"], params):
         others[inspection_id].append({"name": name, "organisation": organisation})
     by_id = {row.id: row for row in rows}
+    # Plain dicts in the shape of InspectionSummaryOut (a test holds them equal to summary_out):
+    # validating 50 models only to dump them again was a fifth of the list's time.
     return [
-        InspectionSummaryOut.model_validate(
-            {
-                "id": row.id,
-                "venue": {"id": row.venue_id, "name": row.name},
-                "kind": row.kind,
-                "status": row.status,
-                "planned_start": row.planned_start,
-                "planned_end": row.planned_end,
-                "diarienummer": row.diarienummer,
-                "participants": people[row.id],
-                "other_participants": others[row.id],
-                "round_id": row.round_id,
-                "version": row.version,
-            }
-        ).model_dump(mode="json")
+        {
+            "id": row.id,
+            "venue": {"id": row.venue_id, "name": row.name},
+            "kind": row.kind,
+            "status": row.status,
+            "planned_start": iso_utc(row.planned_start),
+            "planned_end": iso_utc(row.planned_end),
+            "diarienummer": row.diarienummer,
+            "participants": people[row.id],
+            "other_participants": others[row.id],
+            "round_id": row.round_id,
+            "version": row.version,
+        }
         for row in (by_id[i] for i in ids if i in by_id)
     ]
 

@@ -177,6 +177,16 @@ def test_overlap_warning_ignores_declined_cancelled_and_adjacent(db_session, ins
     assert None not in (declined.id, cancelled.id, overlapping.id)
 
 
+def test_overlap_warning_finds_a_long_visit_that_began_the_day_before(db_session, inspector, police, make_inspection):
+    """The overlap query looks back one MAX_VISIT_LENGTH from the start: a visit of up to a day
+    that began the evening before and still runs is found."""
+    base = make_inspection(participants=[inspector, police], start=stockholm(2026, 12, 5, 10), hours=1)
+    make_inspection(participants=[police], start=stockholm(2026, 12, 4, 10, 30), hours=24)
+    busy = [w for w in scheduling.warnings(base) if w["code"] == "participant_busy"]
+    assert len(busy) == 1
+    assert "10:30" in busy[0]["message"]
+
+
 def test_overlap_in_another_kommun_does_not_reveal_the_venue(
     db_session, inspector, police, make_inspection, make_venue, other_kommun
 ):
