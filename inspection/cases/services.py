@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from .. import audit
 from ..errors import ServiceError, conflict, forbidden, validation_error
 from ..extensions import db
+from ..files import store_new_file
 from ..inspections.models import Inspection, InspectionParticipant
 from ..policy import may
 from ..types import local_today
@@ -626,7 +627,7 @@ def attach_document(actor, case: Case, title: str, data: bytes) -> CaseDocument:
     if errors:
         raise validation_error(errors)
     stored = uuid.uuid4().hex + DOCUMENT_TYPES[content_type]
-    (document_folder() / stored).write_bytes(data)
+    store_new_file(document_folder() / stored, data)  # removed again if the transaction does not commit
     doc = CaseDocument(
         case=case,
         title=title,

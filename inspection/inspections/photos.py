@@ -10,7 +10,6 @@ the inspection.
 from __future__ import annotations
 
 import io
-import os
 import secrets
 import warnings
 from pathlib import Path
@@ -24,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import audit
 from ..errors import ServiceError, validation_error
 from ..extensions import db
+from ..files import forget_new_file, store_new_file
 from ..types import utcnow
 from .models import Inspection, Photo
 from .protocol import ensure_open
@@ -110,9 +110,7 @@ def add_photo(
     clean, content_type, width, height = image
     stored_name = secrets.token_hex(16) + FORMATS["JPEG" if content_type == "image/jpeg" else "PNG"][1]
     target = photo_dir() / stored_name
-    temporary = target.with_suffix(".part")
-    temporary.write_bytes(clean)
-    os.replace(temporary, target)
+    store_new_file(target, clean)  # removed again if the transaction does not commit
     photo = Photo(
         inspection_id=inspection.id,
         client_id=client_id,
@@ -129,6 +127,7 @@ def add_photo(
             db.session.add(photo)
     except IntegrityError:
         target.unlink(missing_ok=True)
+        forget_new_file(target)
         existing = find_photo(inspection, client_id)
         if existing is None:
             raise

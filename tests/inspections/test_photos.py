@@ -212,3 +212,48 @@ def test_an_image_with_too_many_pixels_is_refused(client, joint, inspector):
     response = upload(Caller(client, inspector), joint.id, out.getvalue(), filename="bomb.png")
     assert response.status_code == 422
     assert "file" in response.get_json()["error"]["fields"]
+
+
+def _files(app) -> set[str]:
+    from pathlib import Path
+
+    return {p.name for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()}
+
+
+def test_a_photo_refused_after_its_file_was_written_leaves_no_file(app, client, joint, inspector, monkeypatch):
+    """The file is written before its row is committed; when the request fails after that (here the
+    audit record is refused), the transaction rolls back and the file must go with it."""
+    from inspection.errors import conflict
+    from inspection.inspections import photos
+
+    anna = Caller(client, inspector)
+    kept = upload(anna, joint.id, png())
+    assert kept.status_code == 201
+    before = _files(app)
+
+    def refuse(*args, **kwargs):
+        raise conflict("Något gick fel efter att filen skrevs.")
+
+    monkeypatch.setattr(photos.audit, "record", refuse)
+    response = upload(anna, joint.id, png())
+    assert response.status_code == 409
+    assert _files(app) == before  # no orphan; the first photo's file is still there
+    monkeypatch.undo()
+    data, _ = anna.inspection(joint.id)
+    assert [p["id"] for p in data["photos"]] == [kept.get_json()["id"]]
+
+
+def test_a_case_document_refused_after_its_file_was_written_leaves_no_file(app, db_session, manager, make_venue):
+    """The same for a case's evidence: written, then the transaction rolls back."""
+    from inspection.cases import services
+    from inspection.cases.models import Case
+
+    case = Case(kommun_id=manager.organisation_id, venue=make_venue(), summary="Överservering", opened_by_id=manager.id)
+    db_session.add(case)
+    db_session.flush()
+    before = _files(app)
+    with app.test_request_context():
+        services.attach_document(manager, case, "Polisrapport", b"%PDF-1.4\n%%EOF\n")
+        assert len(_files(app) - before) == 1
+        db_session.rollback()
+    assert _files(app) == before
