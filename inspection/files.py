@@ -4,7 +4,9 @@ A photo or a case document is written to disk before the row that names it is co
 transaction then rolls back (a refused request, a lost database connection, a failed commit), no row
 names the file, and nothing would ever remove it. `store_new_file` writes the file atomically and
 ties it to the session's current transaction: when that transaction ends without a commit, the file
-is removed; when it commits, the file stays.
+is removed; when it commits, the file stays. The other way round, `remove_file_after_commit` removes
+the file of a deleted row only once the deletion is committed: a rolled-back deletion must not leave
+a row without its file.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from .extensions import db
 
 _PENDING = "files.pending"
+_DOOMED = "files.doomed"
 
 
 def store_new_file(path: Path, data: bytes) -> None:
@@ -36,6 +39,12 @@ def forget_new_file(path: Path) -> None:
         pending.remove(path)
 
 
+def remove_file_after_commit(path: Path) -> None:
+    """Remove `path` when the current transaction commits (its row is being deleted); keep it if the
+    transaction rolls back."""
+    db.session.info.setdefault(_DOOMED, []).append(path)
+
+
 @event.listens_for(Session, "after_commit")
 def _keep(session: Session) -> None:
     # Also fires when a savepoint is released: that is not a commit yet, the outer transaction may
@@ -43,6 +52,8 @@ def _keep(session: Session) -> None:
     if session.in_nested_transaction():
         return
     session.info.pop(_PENDING, None)
+    for path in session.info.pop(_DOOMED, []):
+        Path(path).unlink(missing_ok=True)
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -51,3 +62,4 @@ def _discard(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None and not transaction.nested:
         for path in session.info.pop(_PENDING, []):
             Path(path).unlink(missing_ok=True)
+        session.info.pop(_DOOMED, None)  # the rows were not deleted: their files stay

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.engine import make_url
 
 from . import audit
 from .extensions import db
+from .files import remove_file_after_commit
 from .types import utcnow
 
 PSEUDONYM = "[pseudonymiserad]"
@@ -131,7 +132,8 @@ def apply_retention(today: date, *, protocol_years: int, pseudonymise_years: int
       observations, photos and signatures (the archive has the signed PDF by then).
     """
     from .cases.models import case_inspection
-    from .inspections.models import Inspection, Observation, Photo
+    from .inspections.models import Inspection, Observation, Photo, ProtocolPresence
+    from .inspections.photos import photo_path
     from .trainings.models import Training, TrainingParticipant
 
     cut_pseudo = utcnow() - timedelta(days=365 * pseudonymise_years)
@@ -176,12 +178,17 @@ def apply_retention(today: date, *, protocol_years: int, pseudonymise_years: int
     doomed = db.session.scalars(
         select(Inspection).where(Inspection.planned_start < cut_delete, Inspection.id.not_in(in_case))
     ).all()
-    uploads = Path(current_app.config["UPLOAD_FOLDER"])
     for insp in doomed:
         for photo in db.session.scalars(select(Photo).where(Photo.inspection_id == insp.id)):
-            (uploads / photo.stored_name).unlink(missing_ok=True)
+            # Photos live in UPLOAD_FOLDER/photos (this looked in UPLOAD_FOLDER itself and removed
+            # nothing); the file goes when the deletion is committed, not before.
+            remove_file_after_commit(photo_path(photo))
         db.session.delete(insp)
         counts["inspections_deleted"] += 1
+    # Who had a protocol open is of no use after a day (protocol pages say so every 30 seconds).
+    counts["presence_removed"] = (
+        db.session.execute(delete(ProtocolPresence).where(ProtocolPresence.last_seen_at < utcnow() - timedelta(days=1)))
+    ).rowcount or 0
     db.session.flush()
     audit.record("retention.apply", details={"today": today, **counts})
     return counts

@@ -234,6 +234,21 @@ class InspectionParticipant(db.Model):
     organisation: Mapped[Organisation] = relationship(lazy="joined", innerjoin=True)
 
 
+class ProtocolPresence(db.Model):
+    """Who has the protocol open now: each open protocol page says so every 30 seconds
+    (POST /inspections/{id}/presence). Not evidence: one row per person and inspection, overwritten."""
+
+    __tablename__ = "protocol_presence"
+    __table_args__ = (UniqueConstraint("inspection_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("inspection.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
 class OtherParticipant(db.Model):
     """Someone without an account taking part (tax agency, fire service)."""
 

@@ -30,7 +30,15 @@ from ..extensions import db
 from ..policy import may
 from ..types import utcnow
 from .content import amendment_content, canonical_content, content_hash, observation_dict, venue_snapshot
-from .models import CHECKLIST_ITEMS, Amendment, Inspection, InspectionParticipant, Observation, Signature
+from .models import (
+    CHECKLIST_ITEMS,
+    Amendment,
+    Inspection,
+    InspectionParticipant,
+    Observation,
+    ProtocolPresence,
+    Signature,
+)
 from .verification import make_code
 
 #: the protocol's own fields (the checklist is merged per item, the others replaced)
@@ -98,6 +106,39 @@ def load_inspection(
     if need != "view" and not may(actor, need, inspection):
         raise forbidden()
     return inspection
+
+
+#: how long a protocol page counts as open after its last "I am here" (it says so every 30 s)
+PRESENCE_WINDOW = timedelta(seconds=90)
+
+
+def mark_present(actor, inspection: Inspection) -> list[ProtocolPresence]:
+    """Note that `actor` has the protocol open now; answers the others who have had it open within
+    PRESENCE_WINDOW, most recent first (UX: "who else is in the protocol now")."""
+    now = utcnow()
+    mine = select(ProtocolPresence).where(
+        ProtocolPresence.inspection_id == inspection.id, ProtocolPresence.user_id == actor.id
+    )
+    row = db.session.scalar(mine)
+    if row is None:
+        try:
+            with db.session.begin_nested():  # two tabs of the same user may both insert first
+                db.session.add(ProtocolPresence(inspection_id=inspection.id, user_id=actor.id, last_seen_at=now))
+        except IntegrityError:
+            row = db.session.scalar(mine)
+    if row is not None:
+        row.last_seen_at = now
+    return list(
+        db.session.scalars(
+            select(ProtocolPresence)
+            .where(
+                ProtocolPresence.inspection_id == inspection.id,
+                ProtocolPresence.user_id != actor.id,
+                ProtocolPresence.last_seen_at >= now - PRESENCE_WINDOW,
+            )
+            .order_by(ProtocolPresence.last_seen_at.desc(), ProtocolPresence.id)
+        )
+    )
 
 
 def participant_of(inspection: Inspection, user) -> InspectionParticipant | None:

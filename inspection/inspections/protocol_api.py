@@ -32,6 +32,7 @@ from .schemas import (
     Level,
     ObservationOut,
     PhotoOut,
+    PresenceListOut,
     SignatureOut,
     inspection_out,
 )
@@ -252,6 +253,27 @@ def protocol_inspection_patch(inspection_id: int):
 
 
 # ---- observations ------------------------------------------------------------------------------
+
+
+@route(
+    "/inspections/<int:inspection_id>/presence",
+    ["POST"],
+    summary="Say that the caller has the protocol open now; answers who else has had it open within "
+    "the last 90 seconds (the protocol page says so every 30 seconds)",
+    responses={200: PresenceListOut, 403: None, 404: None},
+)
+def protocol_presence(inspection_id: int):
+    require_roles(*USERS)
+    inspection = protocol.load_inspection(current_user, inspection_id, "view", full=False)
+    others = protocol.mark_present(current_user, inspection)
+    payload = PresenceListOut.model_validate(
+        {
+            "present": [
+                {"user": p.user, "organisation": p.user.organisation, "last_seen_at": p.last_seen_at} for p in others
+            ]
+        }
+    ).model_dump(mode="json")
+    return _json(payload, 200)
 
 
 @route(

@@ -98,6 +98,18 @@ class InspectionSummaryOut(Out):
     version: int
 
 
+class PresenceOut(Out):
+    user: Ref
+    organisation: OrganisationOut
+    last_seen_at: UTCStamp
+
+
+class PresenceListOut(Out):
+    """The others who have had the protocol open within the last 90 seconds (not the caller)."""
+
+    present: list[PresenceOut]
+
+
 class InspectionOut(InspectionSummaryOut):
     protocol: ProtocolOut
     observations: list[ObservationOut]

@@ -5,6 +5,7 @@
   "use strict";
 
   var POLL_MS = 5000;
+  var PRESENCE_MS = 30000;
   var DEBOUNCE_MS = 800;
   var TEXT_KEYS = { contact_person: true, responsible_server_name: true, summary: true, feedback_given: true };
 
@@ -336,6 +337,34 @@
       .then(function (data) { if (data) applyServer(data); })
       .catch(function () { return null; })
       .then(function () { polling = false; });
+  }
+
+  // ---- who else is in the protocol now ---------------------------------------------------------
+  var presenceBusy = false;
+  function renderPresence(people) {
+    var el = $("#presence");
+    if (!el) return;
+    if (people === null || !people.length) { el.hidden = true; el.textContent = ""; return; }
+    el.textContent = "Här nu: " + people.map(function (p) {
+      return p.user.name + " (" + (p.organisation.kind === "polis" ? "polisen" : p.organisation.name) + ")";
+    }).join(", ");
+    el.hidden = false;
+  }
+  function sayPresent() {
+    if (presenceBusy || document.visibilityState !== "visible") return;
+    // Offline nobody can be seen: say nothing rather than show a list that may be stale.
+    if (navigator.onLine === false) { renderPresence(null); return; }
+    presenceBusy = true;
+    fetch(root.dataset.presenceUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      cache: "no-store",
+      headers: { "X-CSRFToken": Outbox.csrfToken(), Accept: "application/json" },
+    })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) { renderPresence(data ? data.present : null); })
+      .catch(function () { renderPresence(null); })
+      .then(function () { presenceBusy = false; });
   }
 
   // ---- the timeline ----------------------------------------------------------------------------
@@ -748,6 +777,11 @@
       poll();
     });
     setInterval(poll, POLL_MS);
+    sayPresent();
+    setInterval(sayPresent, PRESENCE_MS);
+    document.addEventListener("visibilitychange", sayPresent);
+    window.addEventListener("online", sayPresent);
+    window.addEventListener("offline", function () { renderPresence(null); });
     cacheForOffline();
   }
 

@@ -94,9 +94,12 @@ def test_two_tablets_editing_one_field_offline_end_in_a_shown_conflict_and_nothi
     context_b, peter = new_tablet("peter@example.se")
     open_protocol(anna, inspection_id)
     open_protocol(peter, inspection_id)
+    # Who else is in the protocol now (UX.md): the officer's tablet names the inspector at once.
+    expect(peter.locator("#presence")).to_have_text("Här nu: Anna Inspektör (Östersunds kommun)", timeout=TIMEOUT)
 
     context_a.set_offline(True)
     context_b.set_offline(True)
+    expect(peter.locator("#presence")).to_be_hidden(timeout=TIMEOUT)  # offline: no list that may be stale
     anna.fill("#f-summary", "Trängsel vid baren, 140 gäster.")
     anna.press("#f-summary", "Tab")
     peter.fill("#f-summary", "Två märkbart påverkade gäster serverades.")

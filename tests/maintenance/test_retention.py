@@ -80,3 +80,44 @@ def test_person_export_finds_everything_about_a_name(app, db_session, inspector,
     assert "nekar servering" in data["observations"][0]["description"]
     short = app.test_cli_runner().invoke(args=["export-person", "--name", "Ł"])
     assert short.exit_code != 0
+
+
+def test_retention_removes_the_photos_of_deleted_protocols_once_committed(app, db_session, inspector, make_inspection):
+    """A deleted protocol's photos leave the disk with it (they live in UPLOAD_FOLDER/photos), and
+    only when the deletion is committed: a rolled-back run keeps rows and files together."""
+    from pathlib import Path
+
+    from inspection.inspections.models import Photo
+
+    ancient = make_inspection(
+        participants=[inspector], start=datetime.now(UTC) - timedelta(days=365 * 11), status="signed"
+    )
+    folder = Path(app.config["UPLOAD_FOLDER"]) / "photos"
+    folder.mkdir(parents=True, exist_ok=True)
+    stored = "0123456789abcdef0123456789abcdef.png"
+    (folder / stored).write_bytes(b"\x89PNG\r\n\x1a\nbild")
+    db_session.add(
+        Photo(
+            inspection=ancient,
+            client_id="00000000-0000-4000-8000-000000000001",
+            stored_name=stored,
+            content_type="image/png",
+            width=1,
+            height=1,
+            size=12,
+            uploaded_by_id=inspector.id,
+        )
+    )
+    db_session.commit()  # (a savepoint of the test's transaction) so that the rollback below keeps it
+
+    from inspection.maintenance import apply_retention
+
+    with app.test_request_context():
+        apply_retention(datetime.now(UTC).date(), protocol_years=10, pseudonymise_years=3)
+        db_session.rollback()
+    assert (folder / stored).exists()  # rolled back: the row is back, so is its file
+
+    result = app.test_cli_runner().invoke(args=["apply-retention"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["inspections_deleted"] == 1
+    assert not (folder / stored).exists()

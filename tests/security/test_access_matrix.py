@@ -106,6 +106,7 @@ EXPECT: dict[str, str] = {
     "POST api.inspection_respond": PARTICIPANT,
     "POST api.inspection_cancel": STAFF_CHANGE,
     "POST api.protocol_observation_create": OBJECT,
+    "POST api.protocol_presence": OBJECT,
     "POST api.protocol_observation_retract": OBJECT,
     "POST api.protocol_photo_create": OBJECT,
     "GET api.protocol_photo_get": OBJECT,
