@@ -14,7 +14,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Row, bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from wtforms import PasswordField, TextAreaField
 from wtforms.validators import DataRequired
 
@@ -29,7 +29,6 @@ from .models import (
     CHECKLIST_STATUSES,
     INTOXICATION_LEVELS,
     OBSERVATION_CATEGORIES,
-    Amendment,
     Inspection,
 )
 from .views import bp
@@ -143,12 +142,7 @@ def _page_statement():
         select(Inspection)
         .where(Inspection.id == bindparam("inspection_id"))
         .options(
-            selectinload(Inspection.participants),
-            selectinload(Inspection.other_participants),
-            selectinload(Inspection.observations),
-            selectinload(Inspection.signatures),
-            selectinload(Inspection.amendments).selectinload(Amendment.signatures),
-            selectinload(Inspection.photos),
+            *_service().FULL,  # what the full Inspection object shows
             # The venue comes joined with the inspection row (its default); only its servers need a query.
             joinedload(Inspection.venue).selectinload(Venue.responsible_servers),
         )

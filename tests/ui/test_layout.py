@@ -261,23 +261,24 @@ def test_to_sign_lists_only_protocols_waiting_for_my_signature(
     declined = awaiting("Avböjd", [inspector, police], police_response="declined")
     db_session.flush()
 
+    def to_sign_section() -> str:
+        html = client.get("/").get_data(as_text=True)
+        section = html[html.find('id="sign-h"') :]
+        return section[: section.find("</section>")]
+
     login(police)
-    html = client.get("/").get_data(as_text=True)
-    to_sign = html[html.find('id="sign-h"') :]
-    to_sign = to_sign[: to_sign.find("</section>")]
+    to_sign = to_sign_section()
     assert "Väntar På Mig" in to_sign
     assert "Öppnad Igen" in to_sign
     assert "Redan Signerad" in to_sign  # the inspector signed it; the police officer has not
     assert "Bara Polisen Har Signerat" not in to_sign
     assert "Annans Protokoll" not in to_sign
     assert "Avböjd" not in to_sign
-    assert f"/tillsyn/{declined.id}/" not in html
+    assert f"/tillsyn/{declined.id}/" not in client.get("/").get_data(as_text=True)  # nowhere on the page
 
     client.post("/logout", data={"csrf_token": csrf_token(client)})
     login(inspector)
-    html = client.get("/").get_data(as_text=True)
-    to_sign = html[html.find('id="sign-h"') :]
-    to_sign = to_sign[: to_sign.find("</section>")]
+    to_sign = to_sign_section()
     assert "Väntar På Mig" in to_sign
     assert "Öppnad Igen" in to_sign
     assert "Bara Polisen Har Signerat" in to_sign
