@@ -214,6 +214,21 @@ def paginate(
     return {"items": serialise([pair[0] for pair in pairs]), "total": total, "page": page, "per_page": per_page}
 
 
+def page_and_total(stmt, page: int, per_page: int) -> tuple[list, int]:
+    """One page of `stmt`'s rows and the number of all of them, for a select whose order an index
+    gives (unlike `paginate`, whose window count suits a select that must sort every match anyway).
+    The page is read first: walking the index it stops after `per_page` matches, and a page that is not full is the last one, so its
+    total needs no count. Only a full page (or one past the end) is followed by a count query. (A window
+    count on the page query would make it collect and sort every match of a big kommun: 1.6 ms against
+    0.12 + 0.5 ms for "Bar" among 2,146 venues.)"""
+    offset = (page - 1) * per_page
+    rows = db.session.execute(stmt.limit(per_page).offset(offset)).all()
+    if 0 < len(rows) < per_page or (offset == 0 and not rows):
+        return rows, offset + len(rows)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    return rows, total
+
+
 def parse_if_match(value: str | None) -> int | None:
     """'"7"', '7' and 'W/"7"' all mean version 7."""
     if value is None:

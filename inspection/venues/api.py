@@ -6,12 +6,12 @@ from collections import defaultdict
 
 from flask import jsonify
 from flask_login import current_user
-from sqlalchemy import String, func, or_, select
+from sqlalchemy import String, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..api import json_body, query_args, route, validate
-from ..api.core import page_args
+from ..api.core import page_and_total, page_args
 from ..audit import jsonable
 from ..auth.models import Organisation
 from ..extensions import db
@@ -77,20 +77,6 @@ def _casefolded(element, compiler, **kw):
 @compiles(casefolded, "sqlite")
 def _casefolded_sqlite(element, compiler, **kw):
     return compiler.process(element.clauses, **kw)
-
-
-def page_and_total(stmt, page: int, per_page: int) -> tuple[list, int]:
-    """One page of `stmt`'s rows and the number of all of them. The page is read first: walking the
-    name index it stops after `per_page` matches, and a page that is not full is the last one, so its
-    total needs no count. Only a full page (or one past the end) is followed by a count query. (A window
-    count on the page query would make it collect and sort every match of a big kommun: 1.6 ms against
-    0.12 + 0.5 ms for "Bar" among 2,146 venues.)"""
-    offset = (page - 1) * per_page
-    rows = db.session.execute(stmt.limit(per_page).offset(offset)).all()
-    if 0 < len(rows) < per_page or (offset == 0 and not rows):
-        return rows, offset + len(rows)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    return rows, total
 
 
 def search_venues(

@@ -11,13 +11,14 @@ from flask_login import current_user
 from sqlalchemy import distinct, func, or_, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..api.core import page_and_total
 from ..errors import ServiceError, forbidden
 from ..extensions import db
 from ..forms import EmptyForm, apply_errors
 from ..policy import get_or_404, inspection_filter, venue_filter
 from ..types import utcnow
 from . import csv_import, services
-from .api import page_and_total, search_venues
+from .api import search_venues
 from .forms import SERVER_LINE_HINT, ImportConfirmForm, ImportUploadForm, VenueForm, format_servers
 from .history import EVENT_TYPES, FIELD_LABELS, chart, level_chart, venue_history
 from .models import Venue
